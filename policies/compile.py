@@ -1,0 +1,195 @@
+"""The only reader of policy models: picks the version in effect and builds the engine's structures.
+
+A published version never changes (models.py enforces it), so its compiled form is cached by
+primary key for the life of the process and never goes stale. Drafts are rebuilt on every call so
+that staff previews always show the latest edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from . import engine
+from .models import Choice, Clause, Policy, PolicyVersion, Question, Rule, today
+
+_cache: dict[int, engine.Version] = {}
+_cache_lock = threading.Lock()
+
+
+class PolicyNotFound(LookupError):
+    pass
+
+
+class VersionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class AsOfError(ValueError):
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def parse_as_of(value: object) -> dt.date | None:
+    """None for no date (meaning today); a date; or AsOfError naming what is allowed."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise AsOfError(f"as_of must be a date written YYYY-MM-DD, not {value!r}.")
+
+
+def version_in_effect(slug: str, as_of: dt.date | None = None) -> PolicyVersion:
+    """The newest published version whose effective date is on or before `as_of` (default today).
+    One query on success."""
+    day = as_of or today()
+    version = (
+        PolicyVersion.objects.filter(
+            policy__slug=slug,
+            status=PolicyVersion.Status.PUBLISHED,
+            effective_date__lte=day,
+        )
+        .select_related("policy")
+        .order_by("-effective_date")
+        .first()
+    )
+    if version is not None:
+        return version
+    first = (
+        PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
+        .order_by("effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
+    )
+    if first is None:
+        raise PolicyNotFound(slug)
+    raise AsOfError(
+        f"as_of {day.isoformat()} is before the first version of {slug}, "
+        f"which took effect on {first.isoformat()}."
+    )
+
+
+def version_by_pk(pk: int, *, include_drafts: bool = False) -> PolicyVersion:
+    versions = PolicyVersion.objects.select_related("policy")
+    if not include_drafts:
+        versions = versions.filter(status=PolicyVersion.Status.PUBLISHED)
+    version = versions.filter(pk=pk).first()
+    if version is None:
+        raise VersionNotFound(pk)
+    return version
+
+
+def version_by_id(slug: str, version_id: str, *, include_drafts: bool = False) -> PolicyVersion:
+    """A version by its id (the effective date). Drafts only when asked for (staff)."""
+    try:
+        day = dt.date.fromisoformat(version_id)
+    except ValueError:
+        raise VersionNotFound(version_id) from None
+    versions = PolicyVersion.objects.select_related("policy").filter(
+        policy__slug=slug, effective_date=day
+    )
+    if not include_drafts:
+        versions = versions.filter(status=PolicyVersion.Status.PUBLISHED)
+    version = versions.order_by("status").first()  # "draft" < "published": staff see their draft
+    if version is None:
+        raise VersionNotFound(version_id)
+    return version
+
+
+def published_policies() -> list[tuple[Policy, list[PolicyVersion]]]:
+    """Policies with at least one published version, each with its published versions (newest
+    first). Two queries."""
+    versions = PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).order_by(
+        "-effective_date"
+    )
+    policies = (
+        Policy.objects.filter(versions__status=PolicyVersion.Status.PUBLISHED)
+        .distinct()
+        .order_by("title")
+        .prefetch_related(Prefetch("versions", queryset=versions, to_attr="published"))
+    )
+    return [(policy, policy.published) for policy in policies]  # type: ignore[attr-defined]
+
+
+def compiled(version: PolicyVersion) -> engine.Version:
+    if version.is_draft:
+        return build(version)
+    cached = _cache.get(version.pk)
+    if cached is None:
+        built = build(version)
+        with _cache_lock:
+            cached = _cache.setdefault(version.pk, built)
+    return cached
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def build(version: PolicyVersion) -> engine.Version:
+    """Read one version's records (four queries) and turn them into engine dataclasses."""
+    questions = Question.objects.filter(version=version).prefetch_related(
+        Prefetch("choices", queryset=Choice.objects.order_by("order", "pk"))
+    )
+    rules = (
+        Rule.objects.filter(version=version)
+        .select_related("outcome")
+        .prefetch_related(Prefetch("clauses", queryset=Clause.objects.only("key")))
+    )
+    return engine.Version(
+        policy=version.policy.slug,
+        version=version.version_id,
+        questions=tuple(
+            engine.Question(
+                key=q.key,
+                text=q.text,
+                help=q.help,
+                choices=tuple(
+                    engine.Choice(key=c.key, label=c.label, help=c.help) for c in q.choices.all()
+                ),
+                shown_when=tuple(engine.conjunction(alt) for alt in q.shown_when),
+            )
+            for q in questions
+        ),
+        outcomes=tuple(
+            engine.Outcome(table=o.kind, key=o.key, title=o.title, text=o.text, detail=o.detail)
+            for o in sorted(
+                version.outcomes.all(),
+                key=lambda o: (engine.TABLES.index(o.kind), o.order, o.pk),
+            )
+        ),
+        rules=tuple(
+            engine.Rule(
+                key=r.key,
+                table=r.outcome.kind,
+                outcome=r.outcome.key,
+                conditions=engine.conjunction(r.conditions),
+                reason=r.reason,
+                clauses=tuple(sorted(c.key for c in r.clauses.all())),
+                priority=r.priority,
+            )
+            for r in rules
+        ),
+        clauses=tuple(
+            engine.Clause(
+                key=c.key,
+                quote=c.quote,
+                url=c.url,
+                source_title=c.source_title,
+                version=c.source_version,
+            )
+            for c in version.clauses.all()
+        ),
+    )

@@ -1,0 +1,461 @@
+"""The policy engine: typed decision tables over a question flow, evaluated without I/O.
+
+Nothing here imports Django or knows about any particular policy. `compile.py` builds a `Version`
+from the database; tests build one by hand. A `Version` precomputes bitmasks when it is created, so
+`evaluate` is a handful of integer ANDs per question plus the work of assembling the decision.
+
+Semantics, in brief:
+- Questions are asked in order. A question is on the path when its `shown_when` holds over the
+  answers on the path before it (an OR of ANDs of "question in {choices}"; empty means always).
+- A rule's conditions are an AND of "question in {choices}"; a question that is not answered on
+  the path satisfies no condition.
+- Each output table has a hit policy: `priority` returns the single matching outcome that comes
+  first in the table's outcome order (for verdicts: strictest first), `first` the outcome of the
+  matching rule with the lowest priority number, `collect` every matching outcome, deduplicated,
+  in outcome order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+VERDICT = "verdict"
+AUTH_METHODS = "auth_methods"
+TERMS = "terms"
+STEPS = "steps"
+TABLES: tuple[str, ...] = (VERDICT, AUTH_METHODS, TERMS, STEPS)
+LIST_TABLES: tuple[str, ...] = (AUTH_METHODS, TERMS, STEPS)
+
+
+class HitPolicy(str, Enum):
+    PRIORITY = "priority"
+    FIRST = "first"
+    COLLECT = "collect"
+
+
+DEFAULT_HIT_POLICIES: Mapping[str, HitPolicy] = {
+    VERDICT: HitPolicy.PRIORITY,
+    AUTH_METHODS: HitPolicy.COLLECT,
+    TERMS: HitPolicy.COLLECT,
+    STEPS: HitPolicy.COLLECT,
+}
+
+# An AND of "question in {choices}" tests, sorted by question key so equal conditions compare equal.
+Conjunction = tuple[tuple[str, frozenset[str]], ...]
+
+
+def conjunction(tests: Mapping[str, Iterable[str]]) -> Conjunction:
+    return tuple(sorted((key, frozenset(choices)) for key, choices in tests.items()))
+
+
+@dataclass(frozen=True)
+class Clause:
+    key: str
+    quote: str
+    url: str
+    source_title: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    text: str
+    choices: tuple[Choice, ...]
+    help: str = ""
+    # An OR of conjunctions; empty means the question is always asked.
+    shown_when: tuple[Conjunction, ...] = ()
+
+    @property
+    def choice_keys(self) -> tuple[str, ...]:
+        return tuple(choice.key for choice in self.choices)
+
+    def choice(self, key: str) -> Choice | None:
+        return next((choice for choice in self.choices if choice.key == key), None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    table: str
+    key: str
+    title: str
+    text: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    table: str
+    outcome: str
+    conditions: Conjunction = ()
+    reason: str = ""
+    clauses: tuple[str, ...] = ()
+    priority: int = 0
+
+    def matches(self, answers: Mapping[str, str]) -> bool:
+        return all(answers.get(key) in choices for key, choices in self.conditions)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One outcome in a decision, with the rules' reasons and the clauses they cite."""
+
+    key: str
+    title: str
+    text: str
+    detail: str
+    reasons: tuple[str, ...]
+    clauses: tuple[Clause, ...]
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    answers: Mapping[str, str]  # the answers on the path, in question order
+    ignored: tuple[str, ...]  # answered questions that the path does not reach
+    errors: Mapping[str, str]  # question key (or "answers") -> message; empty when valid
+    next_question: Question | None
+    verdict: Item | None
+    auth_methods: tuple[Item, ...] = ()
+    terms: tuple[Item, ...] = ()
+    steps: tuple[Item, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and self.next_question is None
+
+    @property
+    def lists(self) -> dict[str, tuple[Item, ...]]:
+        return {AUTH_METHODS: self.auth_methods, TERMS: self.terms, STEPS: self.steps}
+
+    @property
+    def fired_rules(self) -> tuple[str, ...]:
+        items = ([self.verdict] if self.verdict else []) + [
+            item for items in self.lists.values() for item in items
+        ]
+        return tuple(rule for item in items for rule in item.rules)
+
+
+class PolicyError(ValueError):
+    """A version whose records contradict each other (a dangling reference, a duplicate id)."""
+
+
+@dataclass(frozen=True)
+class Version:
+    policy: str
+    version: str
+    questions: tuple[Question, ...]
+    outcomes: tuple[Outcome, ...]
+    rules: tuple[Rule, ...]
+    clauses: tuple[Clause, ...] = ()
+    hit_policies: Mapping[str, HitPolicy] = field(default_factory=lambda: DEFAULT_HIT_POLICIES)
+
+    # Precomputed lookups, filled in by __post_init__ (the dataclass is frozen, hence setattr).
+    _questions: dict[str, Question] = field(init=False, repr=False, compare=False)
+    _choice_sets: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+    _outcomes: dict[tuple[str, str], Outcome] = field(init=False, repr=False, compare=False)
+    _clauses: dict[str, Clause] = field(init=False, repr=False, compare=False)
+    _compiled: _CompiledRules = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "_questions", _unique_by_key(self.questions, "question"))
+        set_(self, "_choice_sets", {q.key: frozenset(q.choice_keys) for q in self.questions})
+        set_(self, "_outcomes", {})
+        for outcome in self.outcomes:
+            if (outcome.table, outcome.key) in self._outcomes:
+                raise PolicyError(f"Duplicate outcome {outcome.table}.{outcome.key}")
+            if outcome.table not in TABLES:
+                raise PolicyError(f"Outcome {outcome.key} has unknown table {outcome.table!r}")
+            self._outcomes[outcome.table, outcome.key] = outcome
+        set_(self, "_clauses", _unique_by_key(self.clauses, "clause"))
+        self._check_references()
+        set_(self, "_compiled", _CompiledRules(self))
+
+    def _check_references(self) -> None:
+        for question in self.questions:
+            if len(set(question.choice_keys)) != len(question.choices):
+                raise PolicyError(f"Question {question.key} repeats a choice")
+            for conj in question.shown_when:
+                self._check_conjunction(conj, f"question {question.key}")
+        seen_rules: set[str] = set()
+        for rule in self.rules:
+            if rule.key in seen_rules:
+                raise PolicyError(f"Duplicate rule {rule.key}")
+            seen_rules.add(rule.key)
+            if (rule.table, rule.outcome) not in self._outcomes:
+                raise PolicyError(f"Rule {rule.key} names unknown outcome {rule.outcome}")
+            self._check_conjunction(rule.conditions, f"rule {rule.key}")
+            for clause in rule.clauses:
+                if clause not in self._clauses:
+                    raise PolicyError(f"Rule {rule.key} cites unknown clause {clause}")
+
+    def _check_conjunction(self, conj: Conjunction, where: str) -> None:
+        for key, choices in conj:
+            if key not in self._choice_sets:
+                raise PolicyError(f"The condition of {where} names unknown question {key}")
+            unknown = choices - self._choice_sets[key]
+            if unknown:
+                raise PolicyError(
+                    f"The condition of {where} names unknown choices of {key}: "
+                    + ", ".join(sorted(unknown))
+                )
+
+    def question(self, key: str) -> Question | None:
+        return self._questions.get(key)
+
+    def outcome(self, table: str, key: str) -> Outcome | None:
+        return self._outcomes.get((table, key))
+
+    def clause(self, key: str) -> Clause | None:
+        return self._clauses.get(key)
+
+    def outcomes_of(self, table: str) -> tuple[Outcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.table == table)
+
+
+def _unique_by_key(records: Iterable, kind: str) -> dict:
+    by_key: dict = {}
+    for record in records:
+        if record.key in by_key:
+            raise PolicyError(f"Duplicate {kind} {record.key}")
+        by_key[record.key] = record
+    return by_key
+
+
+class _CompiledRules:
+    """Bitmask form of a version's rules: one bit per rule, one mask per (question, choice).
+
+    `accepts[q][c]` has the bits of the rules that allow answer c to question q (or do not test q);
+    `free[q]` has the bits of the rules that do not test q, for when q is not on the path. ANDing
+    one mask per question leaves exactly the rules whose every condition holds.
+    """
+
+    def __init__(self, version: Version) -> None:
+        outcome_order = {(o.table, o.key): i for i, o in enumerate(version.outcomes)}
+        # Rules are indexed in (table, priority) order so that the lowest set bit of a table's
+        # mask is the `first` hit.
+        rules = sorted(version.rules, key=lambda r: (TABLES.index(r.table), r.priority))
+        self.rules = rules
+        self.all_rules = (1 << len(rules)) - 1
+        self.table_masks = {
+            table: sum(1 << i for i, r in enumerate(rules) if r.table == table) for table in TABLES
+        }
+        self.free: dict[str, int] = {}
+        self.accepts: dict[str, dict[str, int]] = {}
+        for question in version.questions:
+            tested = {i: dict(r.conditions).get(question.key) for i, r in enumerate(rules)}
+            free = sum(1 << i for i, choices in tested.items() if choices is None)
+            self.free[question.key] = free
+            self.accepts[question.key] = {
+                choice: free
+                | sum(1 << i for i, ch in tested.items() if ch is not None and choice in ch)
+                for choice in question.choice_keys
+            }
+        self.outcome_rank = [outcome_order[r.table, r.outcome] for r in rules]
+        # Most outcomes come from one rule; their Item is built once here and shared.
+        self.single_items = [_item(version, version.outcome(r.table, r.outcome), [r]) for r in rules]
+
+    def matching(self, answers: Mapping[str, str]) -> int:
+        mask = self.all_rules
+        accepts, free = self.accepts, self.free
+        for key in free:
+            answer = answers.get(key)
+            mask &= free[key] if answer is None else accepts[key][answer]
+        return mask
+
+
+def _item(version: Version, outcome: Outcome | None, rules: list[Rule]) -> Item:
+    assert outcome is not None  # references are checked when the Version is built
+    clauses: dict[str, Clause] = {}
+    for rule in rules:
+        for key in rule.clauses:
+            clauses.setdefault(key, version._clauses[key])
+    return Item(
+        key=outcome.key,
+        title=outcome.title,
+        text=outcome.text,
+        detail=outcome.detail,
+        reasons=tuple(dict.fromkeys(rule.reason for rule in rules if rule.reason)),
+        clauses=tuple(clauses.values()),
+        rules=tuple(rule.key for rule in rules),
+    )
+
+
+# --- validation and the question path ------------------------------------------------------------
+
+
+def validate(version: Version, answers: object) -> dict[str, str]:
+    """Errors keyed by question, each naming what is allowed. Empty when the answers are valid."""
+    if not isinstance(answers, Mapping):
+        return {"answers": "Answers must be an object mapping question ids to choice ids."}
+    errors: dict[str, str] = {}
+    for key, value in answers.items():
+        question = version._questions.get(key) if isinstance(key, str) else None
+        if question is None:
+            errors[str(key)] = (
+                f"Unknown question {key!r}. Questions are: "
+                + ", ".join(q.key for q in version.questions)
+                + "."
+            )
+        elif not isinstance(value, str):
+            errors[key] = (
+                f"The answer to {key!r} must be a string, one of: "
+                + ", ".join(question.choice_keys)
+                + "."
+            )
+        elif value not in version._choice_sets[key]:
+            errors[key] = (
+                f"{value!r} is not a choice for {key!r}. Choose one of: "
+                + ", ".join(question.choice_keys)
+                + "."
+            )
+    return errors
+
+
+def _holds(shown_when: tuple[Conjunction, ...], answers: Mapping[str, str], open_: set[str]):
+    """Three-valued: True, False, or None when it depends on a question not yet answered."""
+    if not shown_when:
+        return True
+    result: bool | None = False
+    for conj in shown_when:
+        value: bool | None = True
+        for key, choices in conj:
+            if key in answers:
+                if answers[key] not in choices:
+                    value = False
+                    break
+            elif key in open_:
+                value = None
+            else:
+                value = False
+                break
+        if value:
+            return True
+        if value is None:
+            result = None
+    return result
+
+
+@dataclass(frozen=True)
+class Path:
+    answers: dict[str, str]  # answers certainly on the path, in question order
+    ignored: tuple[str, ...]  # answered but certainly off the path
+    next_question: Question | None  # the first question on the path left unanswered
+
+
+def walk(version: Version, answers: Mapping[str, str]) -> Path:
+    """Follow the question flow. An answer is ignored only when its question is certainly off the
+    path; answers after the first gap are kept, since filling the gap may put them on the path."""
+    known: dict[str, str] = {}  # answers certainly on the path
+    ignored: list[str] = []
+    next_question: Question | None = None
+    open_: set[str] = set()  # questions whose place on the path, or answer, is not settled yet
+    for question in version.questions:
+        key = question.key
+        shown = _holds(question.shown_when, known, open_)
+        if shown is False:
+            if key in answers:
+                ignored.append(key)
+        elif shown and key in answers:
+            known[key] = answers[key]
+        else:
+            open_.add(key)
+            if shown and next_question is None:
+                next_question = question
+    return Path(known, tuple(ignored), next_question)
+
+
+def next_question(version: Version, answers: Mapping[str, str]) -> Question | None:
+    return walk(version, answers).next_question
+
+
+def path_questions(version: Version, answers: Mapping[str, str]) -> tuple[Question, ...]:
+    """The questions answered on the path, in order (for a check-your-answers page)."""
+    on_path = walk(version, answers).answers
+    return tuple(q for q in version.questions if q.key in on_path)
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+
+
+def evaluate(version: Version, answers: Mapping[str, str]) -> Decision:
+    errors = validate(version, answers)
+    if errors:
+        return Decision({}, (), errors, None, None)
+    path = walk(version, answers)
+    if path.next_question is not None:
+        return Decision(path.answers, path.ignored, {}, path.next_question, None)
+    compiled = version._compiled
+    return _decide(version, path, compiled.matching(path.answers), compiled.rules)
+
+
+def evaluate_naive(version: Version, answers: Mapping[str, str]) -> Decision:
+    """The reference interpreter: every rule checked one by one. Tests and benchmarks compare the
+    compiled path against it; it shares only validation and the question walk."""
+    errors = validate(version, answers)
+    if errors:
+        return Decision({}, (), errors, None, None)
+    path = walk(version, answers)
+    if path.next_question is not None:
+        return Decision(path.answers, path.ignored, {}, path.next_question, None)
+    rules = version._compiled.rules
+    mask = sum(1 << i for i, rule in enumerate(rules) if rule.matches(path.answers))
+    return _decide(version, path, mask, rules)
+
+
+def _decide(version: Version, path: Path, matched: int, rules: list[Rule]) -> Decision:
+    compiled = version._compiled
+    results: dict[str, tuple[Item, ...]] = {}
+    for table in TABLES:
+        mask = matched & compiled.table_masks[table]
+        indexes = []
+        while mask:
+            low = mask & -mask
+            indexes.append(low.bit_length() - 1)
+            mask ^= low
+        policy = version.hit_policies.get(table, DEFAULT_HIT_POLICIES[table])
+        if indexes and policy is HitPolicy.FIRST:
+            indexes = indexes[:1]
+        elif indexes and policy is HitPolicy.PRIORITY:
+            best = min(compiled.outcome_rank[i] for i in indexes)
+            indexes = [i for i in indexes if compiled.outcome_rank[i] == best]
+        results[table] = _collect(version, indexes, rules)
+    verdict = results[VERDICT][0] if results[VERDICT] else None
+    return Decision(
+        answers=path.answers,
+        ignored=path.ignored,
+        errors={},
+        next_question=None,
+        verdict=verdict,
+        auth_methods=results[AUTH_METHODS],
+        terms=results[TERMS],
+        steps=results[STEPS],
+    )
+
+
+def _collect(version: Version, indexes: list[int], rules: list[Rule]) -> tuple[Item, ...]:
+    """One item per outcome, in the table's outcome order, merging the rules that produced it."""
+    compiled = version._compiled
+    by_rank: dict[int, list[int]] = {}
+    for i in indexes:
+        by_rank.setdefault(compiled.outcome_rank[i], []).append(i)
+    items = []
+    for rank in sorted(by_rank):
+        group = by_rank[rank]
+        if len(group) == 1:
+            items.append(compiled.single_items[group[0]])
+        else:
+            outcome = version.outcomes[rank]
+            items.append(_item(version, outcome, [rules[i] for i in group]))
+    return tuple(items)

@@ -1,0 +1,373 @@
+"""Policy records as admins edit them. Small models; the logic lives in engine.py and analysis.py.
+
+Everything below PolicyVersion belongs to exactly one version, so a published version can be frozen
+as a whole: its records refuse to be saved, updated or deleted (see `VersionLockedError`). Changes
+go into a new draft. Conditions are stored as JSON keyed by question and choice ids, because ids
+are what admins read and what YAML, the API and the engine all speak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+
+from . import engine
+
+key_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_\-.]*$",
+    "Use lower-case letters, digits, and _ - . (starting with a letter or digit).",
+    code="invalid_key",
+)
+
+
+class VersionLockedError(ValidationError):
+    """Raised when anything tries to change a record of a published version."""
+
+    def __init__(self, version: PolicyVersion | None = None) -> None:
+        label = f" {version}" if version is not None else ""
+        super().__init__(
+            f"Version{label} is published and cannot be changed; make a new draft instead.",
+            code="published_version_locked",
+        )
+
+
+class Policy(models.Model):
+    slug = models.SlugField(unique=True, help_text="Used in URLs and the API, e.g. claude-code.")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, help_text="Shown on the start page.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("wizard:policy_start", args=[self.slug])
+
+
+class PolicyVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
+    effective_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day this version takes effect; it is also the version's id.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notes = models.TextField(blank=True, help_text="What changed, in plain words.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy", "-effective_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "effective_date"],
+                condition=models.Q(status="published"),
+                name="one_published_version_per_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(effective_date__isnull=False),
+                name="published_version_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.version_id or "undated"
+        return f"{self.policy.slug} {label}" + (" (draft)" if self.is_draft else "")
+
+    @property
+    def version_id(self) -> str:
+        return self.effective_date.isoformat() if self.effective_date else ""
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def clean(self) -> None:
+        if not self.is_draft and self.effective_date is None:
+            raise ValidationError(
+                {"effective_date": "A published version needs an effective date."},
+                code="required",
+            )
+
+    # Why the guard is in save(): the rule "published versions never change" must hold for every
+    # writer (admin, shell, loader), and the compiled cache relies on it.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk and _stored_status(self.pk) == self.Status.PUBLISHED:
+            raise VersionLockedError(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.pk and _stored_status(self.pk) == self.Status.PUBLISHED:
+            raise VersionLockedError(self)
+        return super().delete(*args, **kwargs)
+
+
+def _stored_status(pk: int) -> str | None:
+    return PolicyVersion.objects.filter(pk=pk).values_list("status", flat=True).first()
+
+
+class VersionRecordQuerySet(models.QuerySet):
+    """Bulk writes go around save(), so they check the lock themselves."""
+
+    def _check_unlocked(self) -> None:
+        path = self.model.version_path  # type: ignore[attr-defined]
+        if self.filter(**{f"{path}__status": PolicyVersion.Status.PUBLISHED}).exists():
+            raise VersionLockedError()
+
+    def update(self, **kwargs: Any) -> int:
+        self._check_unlocked()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._check_unlocked()
+        return super().delete()
+
+
+class VersionRecord(models.Model):
+    """A record that belongs to one policy version and is frozen once that version is published."""
+
+    version_path: ClassVar[str] = "version"
+    objects = VersionRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def owning_version(self) -> PolicyVersion:
+        raise NotImplementedError
+
+    def _check_unlocked(self) -> None:
+        version = self.owning_version()
+        if version.pk and _stored_status(version.pk) == PolicyVersion.Status.PUBLISHED:
+            raise VersionLockedError(version)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._check_unlocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_unlocked()
+        return super().delete(*args, **kwargs)
+
+
+def _check_conditions(version: PolicyVersion, conditions: object, field: str) -> None:
+    """Conditions map question ids to lists of choice ids, all of this version."""
+    if not isinstance(conditions, dict):
+        raise ValidationError(
+            {field: 'Write an object such as {"plan": ["pro", "max"]}.'}, code="invalid"
+        )
+    choices_by_question = {
+        key: set(choice_keys) for key, choice_keys in _choice_keys(version).items()
+    }
+    for key, choices in conditions.items():
+        if key not in choices_by_question:
+            raise ValidationError(
+                {
+                    field: f"Unknown question {key!r}; questions are "
+                    + ", ".join(sorted(choices_by_question))
+                },
+                code="unknown_question",
+            )
+        if not isinstance(choices, list) or not choices:
+            raise ValidationError(
+                {field: f"The choices for {key!r} must be a non-empty list."}, code="invalid"
+            )
+        unknown = [c for c in choices if c not in choices_by_question[key]]
+        if unknown:
+            raise ValidationError(
+                {
+                    field: f"Unknown choices for {key!r}: {', '.join(map(str, unknown))}; "
+                    f"allowed: {', '.join(sorted(choices_by_question[key]))}"
+                },
+                code="unknown_choice",
+            )
+
+
+def _choice_keys(version: PolicyVersion) -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {}
+    for question_key, choice_key in Choice.objects.filter(question__version=version).values_list(
+        "question__key", "key"
+    ):
+        keys.setdefault(question_key, []).append(choice_key)
+    for question_key in Question.objects.filter(version=version).values_list("key", flat=True):
+        keys.setdefault(question_key, [])
+    return keys
+
+
+class Question(VersionRecord):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="questions")
+    key = models.CharField(max_length=60, validators=[key_validator], help_text="e.g. plan")
+    text = models.CharField(max_length=300)
+    help = models.TextField(blank=True, verbose_name="why we ask")
+    order = models.PositiveIntegerField(default=0)
+    shown_when = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Empty means always asked. Otherwise a list of alternatives, each an object '
+        'such as {"tool": ["agent_sdk"], "plan": ["pro", "max"]} (all must hold).',
+    )
+
+    class Meta:
+        ordering = ["version", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_question_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def owning_version(self) -> PolicyVersion:
+        return self.version
+
+    def clean(self) -> None:
+        if not isinstance(self.shown_when, list):
+            raise ValidationError(
+                {"shown_when": "Write a list of alternatives (or leave it empty)."}, code="invalid"
+            )
+        if self.version_id is not None:
+            for alternative in self.shown_when:
+                _check_conditions(self.version, alternative, "shown_when")
+
+
+class Choice(VersionRecord):
+    version_path = "question__version"
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    key = models.CharField(max_length=60, validators=[key_validator])
+    label = models.CharField(max_length=200)
+    help = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["question", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "key"], name="unique_choice_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.key}={self.key}"
+
+    def owning_version(self) -> PolicyVersion:
+        return self.question.version
+
+
+class Outcome(VersionRecord):
+    class Kind(models.TextChoices):
+        VERDICT = engine.VERDICT, "Verdict"
+        AUTH_METHOD = engine.AUTH_METHODS, "Authentication method"
+        TERMS = engine.TERMS, "Terms"
+        STEP = engine.STEPS, "Compliance step"
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="outcomes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=60, validators=[key_validator])
+    title = models.CharField(max_length=200)
+    text = models.TextField(blank=True, help_text="The plain-language explanation.")
+    detail = models.TextField(
+        blank=True, help_text="Set-up detail: commands, environment variables, links."
+    )
+    order = models.PositiveIntegerField(
+        default=0, help_text="Order within its kind; for verdicts, the strictest comes first."
+    )
+
+    class Meta:
+        ordering = ["version", "kind", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_outcome_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.key}"
+
+    def owning_version(self) -> PolicyVersion:
+        return self.version
+
+
+class Clause(VersionRecord):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="clauses")
+    key = models.CharField(max_length=80, validators=[key_validator])
+    quote = models.TextField()
+    url = models.URLField(max_length=500)
+    source_title = models.CharField(max_length=200)
+    source_version = models.CharField(
+        max_length=40, help_text="The version or date of the source page the quote comes from."
+    )
+
+    class Meta:
+        ordering = ["version", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_clause_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def owning_version(self) -> PolicyVersion:
+        return self.version
+
+
+class Rule(VersionRecord):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="rules")
+    key = models.CharField(max_length=120, validators=[key_validator])
+    priority = models.IntegerField(
+        default=0, help_text="Lower comes first; decides ties for the 'first' hit policy."
+    )
+    conditions = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='All must hold, e.g. {"plan": ["pro", "max"], "tool": ["agent_sdk"]}. '
+        "Empty means always.",
+    )
+    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="rules")
+    reason = models.TextField(help_text="Why this outcome applies, in plain words.")
+    clauses = models.ManyToManyField(Clause, related_name="rules", blank=True)
+
+    class Meta:
+        ordering = ["version", "priority", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_rule_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def table(self) -> str:
+        return self.outcome.kind
+
+    def owning_version(self) -> PolicyVersion:
+        return self.version
+
+    def clean(self) -> None:
+        if self.version_id is None:
+            return
+        _check_conditions(self.version, self.conditions, "conditions")
+        if self.outcome_id is not None and self.outcome.version_id != self.version_id:
+            raise ValidationError(
+                {"outcome": "Choose an outcome of the same version."}, code="other_version"
+            )
+
+
+@receiver(m2m_changed, sender=Rule.clauses.through)
+def _refuse_clause_changes_on_published_rules(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # The one guard a signal must carry: M2M writes never pass through Rule.save().
+    if kwargs["action"].startswith("pre_") and isinstance(instance, VersionRecord):
+        instance._check_unlocked()
+
+
+def today() -> dt.date:
+    return timezone.localdate()

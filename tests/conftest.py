@@ -1,0 +1,19 @@
+import pytest
+
+from policies import compile as policy_compile
+from policies.loading import policy_load, read_document, seed_files
+
+
+@pytest.fixture(autouse=True)
+def _fresh_compiled_cache():
+    # Primary keys are reused across test transactions, so a cached version could leak.
+    policy_compile.clear_cache()
+    yield
+    policy_compile.clear_cache()
+
+
+@pytest.fixture
+def seeded(db):
+    """Every seeded policy, loaded as `make run` loads it."""
+    for path in seed_files():
+        policy_load(document=read_document(path))

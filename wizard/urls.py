@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from .api import api
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    # Deliberately touches nothing else (no database, no session): a liveness probe.
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include(("wizard.page_urls", "wizard"), namespace="wizard")),
+]
