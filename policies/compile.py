@@ -119,7 +119,7 @@ def published_policies() -> list[tuple[Policy, list[PolicyVersion]]]:
         .order_by("title")
         .prefetch_related(Prefetch("versions", queryset=versions, to_attr="published"))
     )
-    return [(policy, policy.published) for policy in policies]  # type: ignore[attr-defined]
+    return [(policy, policy.published) for policy in policies]
 
 
 def compiled(version: PolicyVersion) -> engine.Version:

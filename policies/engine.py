@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 VERDICT = "verdict"
 AUTH_METHODS = "auth_methods"
@@ -29,7 +29,7 @@ TABLES: tuple[str, ...] = (VERDICT, AUTH_METHODS, TERMS, STEPS)
 LIST_TABLES: tuple[str, ...] = (AUTH_METHODS, TERMS, STEPS)
 
 
-class HitPolicy(str, Enum):
+class HitPolicy(StrEnum):
     PRIORITY = "priority"
     FIRST = "first"
     COLLECT = "collect"
@@ -264,7 +264,9 @@ class _CompiledRules:
             }
         self.outcome_rank = [outcome_order[r.table, r.outcome] for r in rules]
         # Most outcomes come from one rule; their Item is built once here and shared.
-        self.single_items = [_item(version, version.outcome(r.table, r.outcome), [r]) for r in rules]
+        self.single_items = [
+            _item(version, version.outcome(r.table, r.outcome), [r]) for r in rules
+        ]
 
     def matching(self, answers: Mapping[str, str]) -> int:
         mask = self.all_rules
@@ -323,7 +325,9 @@ def validate(version: Version, answers: object) -> dict[str, str]:
     return errors
 
 
-def _holds(shown_when: tuple[Conjunction, ...], answers: Mapping[str, str], open_: set[str]):
+def _holds(
+    shown_when: tuple[Conjunction, ...], answers: Mapping[str, str], open_: set[str]
+) -> bool | None:
     """Three-valued: True, False, or None when it depends on a question not yet answered."""
     if not shown_when:
         return True
@@ -386,7 +390,7 @@ def path_questions(version: Version, answers: Mapping[str, str]) -> tuple[Questi
     return tuple(q for q in version.questions if q.key in on_path)
 
 
-# --- evaluation ------------------------------------------------------------------------------------
+# --- evaluation ---------------------------------------------------------------------------------
 
 
 def evaluate(version: Version, answers: Mapping[str, str]) -> Decision:

@@ -3,8 +3,8 @@
 The format keeps one list of questions, outcomes, clauses and rules for the whole policy; any
 record can be limited to some versions with `from: DATE` (versions on or after it), `before: DATE`
 (versions before it) or `versions: [DATE, ...]`. A rule's `then` may name outcomes of several
-tables; it becomes one stored rule per outcome, keyed `<rule id>.<outcome id>` (or just the rule
-id when there is one outcome).
+tables, and its `when` may be a list of alternatives (an OR); it becomes one stored rule per
+alternative and outcome, keyed `<rule id>[.<alternative number>][.<outcome id>]`.
 
 Everything is checked before anything is written: each version is first built as an engine
 `Version`, which refuses dangling references and duplicates, and then written in one transaction.
@@ -132,9 +132,7 @@ def _in_scope(record: Mapping[str, Any], day: dt.date, where: str) -> bool:
     return not ("before" in record and day >= _date(record["before"], where))
 
 
-def _condition(
-    tests: object, choices: Mapping[str, list[str]], where: str
-) -> dict[str, list[str]]:
+def _condition(tests: object, choices: Mapping[str, list[str]], where: str) -> dict[str, list[str]]:
     """{question: [choices]} or {question: {not: [choices]}}, checked and made positive."""
     if tests in (None, "always"):
         return {}
@@ -216,14 +214,22 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
             c = _check_keys(c, "choice", f"{where}.choices[{j}]")
             if _in_scope(c, day, where):
                 question_choices.append(
-                    {"key": str(c["id"]), "label": str(c.get("label", c["id"])),
-                     "help": str(c.get("help", "")).strip()}
+                    {
+                        "key": str(c["id"]),
+                        "label": str(c.get("label", c["id"])),
+                        "help": str(c.get("help", "")).strip(),
+                    }
                 )
         choices[str(q["id"])] = [c["key"] for c in question_choices]
         version.questions.append(
-            {"key": str(q["id"]), "text": str(q.get("text", "")).strip(),
-             "help": str(q.get("help", "")).strip(), "shown_when": q.get("shown_when"),
-             "choices": question_choices, "where": where}
+            {
+                "key": str(q["id"]),
+                "text": str(q.get("text", "")).strip(),
+                "help": str(q.get("help", "")).strip(),
+                "shown_when": q.get("shown_when"),
+                "choices": question_choices,
+                "where": where,
+            }
         )
     # Conditions may only look at questions asked before, so they are checked once all are known.
     for question in version.questions:
@@ -245,17 +251,25 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
             o = _check_keys(o, "outcome", where)
             if _in_scope(o, day, where):
                 version.outcomes.append(
-                    {"kind": table, "key": str(o["id"]), "title": str(o.get("title", o["id"])),
-                     "text": str(o.get("text", "")).strip(),
-                     "detail": str(o.get("detail", "")).strip()}
+                    {
+                        "kind": table,
+                        "key": str(o["id"]),
+                        "title": str(o.get("title", o["id"])),
+                        "text": str(o.get("text", "")).strip(),
+                        "detail": str(o.get("detail", "")).strip(),
+                    }
                 )
     outcome_tables = {o["key"]: o["kind"] for o in version.outcomes}
     for where, c in _records(raw, "clauses", "clause"):
         if _in_scope(c, day, where):
             version.clauses.append(
-                {"key": str(c["id"]), "quote": str(c.get("quote", "")).strip(),
-                 "url": str(c.get("url", "")), "source_title": str(c.get("source", "")),
-                 "source_version": str(c.get("version", ""))}
+                {
+                    "key": str(c["id"]),
+                    "quote": str(c.get("quote", "")).strip(),
+                    "url": str(c.get("url", "")),
+                    "source_title": str(c.get("source", "")),
+                    "source_version": str(c.get("version", "")),
+                }
             )
     for where, r in _records(raw, "rules", "rule"):
         if not _in_scope(r, day, where):
@@ -271,15 +285,22 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                 if outcome_tables.get(key) != table:
                     raise SeedError(f"{where}: {key!r} is not an outcome of {table}")
                 produced.append(key)
-        conditions = _condition(r.get("when"), choices, f"{where}.when")
-        for key in produced:
-            version.rules.append(
-                {"key": str(r["id"]) if len(produced) == 1 else f"{r['id']}.{key}",
-                 "outcome": key, "conditions": conditions,
-                 "reason": str(r.get("reason", "")).strip(),
-                 "clauses": [str(c) for c in r.get("cite") or []],
-                 "priority": int(r.get("priority", 0))}
-            )
+        when = r.get("when")
+        alternatives = when if isinstance(when, list) else [when]
+        for n, alternative in enumerate(alternatives, start=1):
+            conditions = _condition(alternative, choices, f"{where}.when")
+            base = str(r["id"]) if len(alternatives) == 1 else f"{r['id']}.{n}"
+            for key in produced:
+                version.rules.append(
+                    {
+                        "key": base if len(produced) == 1 else f"{base}.{key}",
+                        "outcome": key,
+                        "conditions": conditions,
+                        "reason": str(r.get("reason", "")).strip(),
+                        "clauses": [str(c) for c in r.get("cite") or []],
+                        "priority": int(r.get("priority", 0)),
+                    }
+                )
 
 
 def to_engine(slug: str, version: VersionDoc) -> engine.Version:
@@ -291,9 +312,12 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
             version=version.id,
             questions=tuple(
                 engine.Question(
-                    key=q["key"], text=q["text"], help=q["help"],
-                    choices=tuple(engine.Choice(c["key"], c["label"], c["help"])
-                                  for c in q["choices"]),
+                    key=q["key"],
+                    text=q["text"],
+                    help=q["help"],
+                    choices=tuple(
+                        engine.Choice(c["key"], c["label"], c["help"]) for c in q["choices"]
+                    ),
                     shown_when=tuple(engine.conjunction(alt) for alt in q["shown_when"]),
                 )
                 for q in version.questions
@@ -304,15 +328,20 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
             ),
             rules=tuple(
                 engine.Rule(
-                    key=r["key"], table=tables[r["outcome"]], outcome=r["outcome"],
-                    conditions=engine.conjunction(r["conditions"]), reason=r["reason"],
-                    clauses=tuple(r["clauses"]), priority=r["priority"],
+                    key=r["key"],
+                    table=tables[r["outcome"]],
+                    outcome=r["outcome"],
+                    conditions=engine.conjunction(r["conditions"]),
+                    reason=r["reason"],
+                    clauses=tuple(r["clauses"]),
+                    priority=r["priority"],
                 )
                 for r in version.rules
             ),
             clauses=tuple(
-                engine.Clause(c["key"], c["quote"], c["url"], c["source_title"],
-                              c["source_version"])
+                engine.Clause(
+                    c["key"], c["quote"], c["url"], c["source_title"], c["source_version"]
+                )
                 for c in version.clauses
             ),
         )
@@ -349,7 +378,11 @@ def _write_version(policy: Policy, doc: VersionDoc) -> PolicyVersion:
     )
     for order, q in enumerate(doc.questions):
         question = Question.objects.create(
-            version=version, key=q["key"], text=q["text"], help=q["help"], order=order,
+            version=version,
+            key=q["key"],
+            text=q["text"],
+            help=q["help"],
+            order=order,
             shown_when=q["shown_when"],
         )
         Choice.objects.bulk_create(
@@ -365,8 +398,14 @@ def _write_version(policy: Policy, doc: VersionDoc) -> PolicyVersion:
     clauses = {c["key"]: Clause(version=version, **c) for c in doc.clauses}
     Clause.objects.bulk_create(clauses.values())
     rules = [
-        Rule(version=version, key=r["key"], priority=r["priority"], conditions=r["conditions"],
-             outcome=outcomes[r["outcome"]], reason=r["reason"])
+        Rule(
+            version=version,
+            key=r["key"],
+            priority=r["priority"],
+            conditions=r["conditions"],
+            outcome=outcomes[r["outcome"]],
+            reason=r["reason"],
+        )
         for r in doc.rules
     ]
     Rule.objects.bulk_create(rules)

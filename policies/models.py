@@ -126,7 +126,7 @@ class VersionRecordQuerySet(models.QuerySet):
     """Bulk writes go around save(), so they check the lock themselves."""
 
     def _check_unlocked(self) -> None:
-        path = self.model.version_path  # type: ignore[attr-defined]
+        path = self.model.version_path
         if self.filter(**{f"{path}__status": PolicyVersion.Status.PUBLISHED}).exists():
             raise VersionLockedError()
 
@@ -218,7 +218,7 @@ class Question(VersionRecord):
     shown_when = models.JSONField(
         default=list,
         blank=True,
-        help_text='Empty means always asked. Otherwise a list of alternatives, each an object '
+        help_text="Empty means always asked. Otherwise a list of alternatives, each an object "
         'such as {"tool": ["agent_sdk"], "plan": ["pro", "max"]} (all must hold).',
     )
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,9 @@ class EvaluationFailed(Exception):
 def evaluate_request(
     slug: str, answers: object, as_of: object = None
 ) -> tuple[PolicyVersion, engine.Decision]:
-    """Pick the version in effect on `as_of` and evaluate; bad input raises EvaluationFailed."""
+    """Pick the version in effect on `as_of` (default today) and evaluate. Bad input raises
+    EvaluationFailed: 400 naming `as_of` or each bad answer's question, 404 for an unknown policy.
+    Reads only; nothing is written."""
     try:
         version_row = version_in_effect(slug, parse_as_of(as_of))
     except AsOfError as exc:
@@ -33,9 +36,11 @@ def evaluate_request(
     except PolicyNotFound:
         raise EvaluationFailed(404, {"policy": f"Unknown policy {slug!r}."}) from None
     version = compiled(version_row)
-    decision = engine.evaluate(version, answers if isinstance(answers, dict) else {})
-    if not isinstance(answers, dict):
-        raise EvaluationFailed(400, dict(engine.validate(version, answers)))
+    if not isinstance(answers, Mapping):
+        raise EvaluationFailed(400, engine.validate(version, answers))
+    # The engine validates before it walks, so an unknown question or choice is reported even
+    # when the answers are also incomplete.
+    decision = engine.evaluate(version, answers)
     if decision.errors:
         raise EvaluationFailed(400, dict(decision.errors))
     return version_row, decision
@@ -66,7 +71,9 @@ def decision_payload(
     version_row: PolicyVersion, decision: engine.Decision, *, result_url: str | None = None
 ) -> dict[str, Any]:
     items = [(engine.VERDICT, decision.verdict)] if decision.verdict else []
-    items += [(table, item) for table, table_items in decision.lists.items() for item in table_items]
+    items += [
+        (table, item) for table, table_items in decision.lists.items() for item in table_items
+    ]
     return {
         "policy": version_row.policy.slug,
         "version": version_row.version_id,

@@ -84,9 +84,7 @@ class RuleFactory(factory.django.DjangoModelFactory):
     version = factory.SubFactory(PolicyVersionFactory)
     key = factory.Sequence(lambda n: f"rule-{n}")
     conditions = factory.LazyFunction(dict)
-    outcome = factory.SubFactory(
-        OutcomeFactory, version=factory.SelfAttribute("..version")
-    )
+    outcome = factory.SubFactory(OutcomeFactory, version=factory.SelfAttribute("..version"))
     reason = factory.LazyAttribute(lambda r: f"Because of {r.key}.")
 
     @factory.post_generation
@@ -113,7 +111,10 @@ def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 
     for i, key in enumerate(["cat", "dog", "fish"]):
         ChoiceFactory(question=pet, key=key, label=key.capitalize(), order=i)
     walks = QuestionFactory(
-        version=version, key="walks", text="Will you walk it daily?", order=1,
+        version=version,
+        key="walks",
+        text="Will you walk it daily?",
+        order=1,
         shown_when=[{"pet": ["dog"]}],
     )
     ChoiceFactory(question=walks, key="yes", label="Yes", order=0)
@@ -123,10 +124,17 @@ def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 
     leash = OutcomeFactory(version=version, kind=Outcome.Kind.STEP, key="leash", title="Leash")
     clause = ClauseFactory(version=version, key="pet-act")
     RuleFactory(version=version, key="default-yes", outcome=yes, clauses=[clause])
-    RuleFactory(version=version, key="no-fish", outcome=no, conditions={"pet": ["fish"]},
-                clauses=[clause])
-    RuleFactory(version=version, key="lazy-dog", outcome=no, conditions={"walks": ["no"]},
-                clauses=[clause])
-    RuleFactory(version=version, key="dog-leash", outcome=leash, conditions={"pet": ["dog"]},
-                clauses=[clause])
+    RuleFactory(
+        version=version, key="no-fish", outcome=no, conditions={"pet": ["fish"]}, clauses=[clause]
+    )
+    RuleFactory(
+        version=version, key="lazy-dog", outcome=no, conditions={"walks": ["no"]}, clauses=[clause]
+    )
+    RuleFactory(
+        version=version,
+        key="dog-leash",
+        outcome=leash,
+        conditions={"pet": ["dog"]},
+        clauses=[clause],
+    )
     return publish(version)

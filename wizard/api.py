@@ -1,5 +1,380 @@
-"""The JSON API (django-ninja): evaluate, describe a policy, and the OpenAPI document."""
+"""The JSON API (django-ninja): evaluate answers, describe policies, and the OpenAPI document.
 
-from ninja import NinjaAPI
+Every bad input gets HTTP 400 (404 for an unknown policy or version) with one shape,
+`{"errors": {"<question id or field>": "<message>"}}`, whoever catches it: pydantic (the body's
+shape), `policies.payloads` (the answers and `as_of`), or the JSON parser. ninja's own 422 shape
+is replaced by the handlers at the bottom. The evaluation itself is `policies.payloads`, shared
+with the `evaluate` command, so the API and the CLI cannot drift.
+"""
 
-api = NinjaAPI(title="Eligibility wizard API", version="1", urls_namespace="api")
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any, Literal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import HttpError, ValidationError
+from pydantic import ConfigDict, StrictBool, WithJsonSchema
+
+from policies import engine
+from policies.compile import (
+    VersionNotFound,
+    compiled,
+    published_policies,
+    version_by_id,
+)
+from policies.models import Policy, PolicyVersion, today
+from policies.payloads import EvaluationFailed, decision_payload, evaluate_request
+
+api = NinjaAPI(
+    title="Eligibility wizard API",
+    version="1",
+    description=(
+        "Evaluate answers against a published policy version and get the verdict, the "
+        "authentication methods, the terms and the compliance steps, each with the clauses it "
+        'rests on. Bad input is answered with HTTP 400 and `{"errors": {"<question id or '
+        'field>": "<message>"}}`.'
+    ),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+)
+
+
+# --- schemas --------------------------------------------------------------------------------------
+
+# `answers` and `as_of` are typed loosely on purpose: the engine and `parse_as_of` check them and
+# write the messages that name the question and its allowed choices, which pydantic cannot know.
+# The OpenAPI document still says what is expected.
+AnswersField = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "example": {"<question id>": "<choice id>"},
+        }
+    ),
+]
+AsOfField = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]
+
+
+class EvaluateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: AnswersField = Field(..., description="Question ids mapped to choice ids.")
+    as_of: AsOfField = Field(
+        None, description="YYYY-MM-DD: use the version in effect on that day (default: today)."
+    )
+    save: StrictBool = Field(False, description="Store a shareable result.")
+
+
+# What each body field must be, for the messages of the 400 response.
+ALLOWED = {
+    "answers": "an object mapping question ids to choice ids",
+    "as_of": "a date written YYYY-MM-DD",
+    "save": "true or false",
+}
+
+
+class ClauseOut(Schema):
+    id: str
+    quote: str
+    url: str
+    version: str = Field(..., description="The version or date of the source the quote is from.")
+    source: str = Field(..., description="The title of the source.")
+
+
+class ItemOut(Schema):
+    id: str
+    text: str
+    clauses: list[ClauseOut]
+    title: str
+    detail: str
+    reasons: list[str]
+
+
+class ReasonOut(Schema):
+    table: str = Field(..., description="verdict, auth_methods, terms or steps")
+    outcome: str
+    text: str
+    clauses: list[str]
+
+
+class DecisionOut(Schema):
+    policy: str
+    version: str = Field(..., description="The id (effective date) of the version applied.")
+    complete: bool
+    next_question: str | None = Field(
+        ..., description="The id of the next question to answer; null when complete."
+    )
+    verdict: str | None = Field(..., description="null until the answers are complete.")
+    auth_methods: list[ItemOut]
+    terms: list[ItemOut]
+    steps: list[ItemOut]
+    reasons: list[ReasonOut]
+    ignored: list[str] = Field(
+        ..., description="Answered questions that the path through the questions does not reach."
+    )
+    result_url: str | None
+    answers: dict[str, str] = Field(..., description="The answers on the path, in question order.")
+    verdict_detail: ItemOut | None
+    rules: list[str] = Field(..., description="The rules that fired.")
+
+
+class ErrorsOut(Schema):
+    errors: dict[str, str] = Field(
+        ..., description="Keyed by question id or field name; each message says what is allowed."
+    )
+
+
+class ChoiceOut(Schema):
+    id: str
+    label: str
+    help: str
+
+
+class QuestionOut(Schema):
+    id: str
+    text: str
+    help: str
+    choices: list[ChoiceOut]
+    shown_when: list[dict[str, list[str]]] = Field(
+        ...,
+        description="Asked when any alternative holds; each alternative maps question ids to "
+        "allowed choice ids, all of which must hold. Empty means always asked.",
+    )
+
+
+class VersionOut(Schema):
+    id: str
+    effective_date: dt.date | None
+    notes: str
+
+
+class PolicyOut(Schema):
+    slug: str
+    title: str
+    summary: str
+    version: str = Field(..., description="The id of the version described below.")
+    status: Literal["draft", "published"]
+    in_effect: str | None = Field(
+        ..., description="The id of the version in effect today; null if none has taken effect."
+    )
+    versions: list[VersionOut] = Field(..., description="Published versions, newest first.")
+    questions: list[QuestionOut]
+    evaluate_url: str
+
+
+class PolicySummaryOut(Schema):
+    slug: str
+    title: str
+    summary: str
+    in_effect: str | None
+    versions: list[str] = Field(..., description="Published version ids, newest first.")
+    url: str
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+ERRORS = {400: ErrorsOut, 404: ErrorsOut}
+
+
+@api.post(
+    "/policies/{slug}/evaluate",
+    response={200: DecisionOut, **ERRORS},
+    url_name="policy_evaluate",
+    summary="Evaluate answers",
+)
+def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> dict[str, Any]:
+    """Incomplete answers are not an error: `complete` is false and `next_question` names the
+    question to ask next. Unknown questions or choices, and values of the wrong type, are."""
+    version_row, decision = evaluate_request(slug, payload.answers, payload.as_of)
+    # Storing shareable results arrives with the saved-results issue; until then `save` is
+    # accepted and `result_url` stays null.
+    return decision_payload(version_row, decision, result_url=None)
+
+
+@api.get(
+    "/policies",
+    response=list[PolicySummaryOut],
+    url_name="policy_list",
+    summary="List published policies",
+)
+def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
+    day = today()
+    return [
+        {
+            "slug": policy.slug,
+            "title": policy.title,
+            "summary": policy.summary,
+            "in_effect": _in_effect(versions, day),
+            "versions": [v.version_id for v in versions],
+            "url": reverse("api:policy_describe", args=[policy.slug]),
+        }
+        for policy, versions in published_policies()
+    ]
+
+
+@api.get(
+    "/policies/{slug}",
+    response={200: PolicyOut, **ERRORS},
+    url_name="policy_describe",
+    summary="Describe a policy: its versions and the questions of one version",
+)
+def policy_describe(request: HttpRequest, slug: str, version: str | None = None) -> dict[str, Any]:
+    """Without `version`, the questions are those of the version in effect today (or, before
+    any has taken effect, of the first one). `version=YYYY-MM-DD` describes another published
+    version; staff may also ask for a draft."""
+    found = next((pair for pair in published_policies() if pair[0].slug == slug), None)
+    if found is None:
+        raise EvaluationFailed(404, {"policy": f"Unknown policy {slug!r}."})
+    policy, versions = found
+    in_effect = _in_effect(versions, today())
+    if version is not None:
+        described = _version_asked_for(request, policy, versions, version)
+    else:
+        # Newest first, so the last one is the first to take effect.
+        described = next((v for v in versions if v.version_id == in_effect), versions[-1])
+    engine_version = compiled(described)
+    return {
+        "slug": policy.slug,
+        "title": policy.title,
+        "summary": policy.summary,
+        "version": described.version_id,
+        "status": described.status,
+        "in_effect": in_effect,
+        "versions": [
+            {"id": v.version_id, "effective_date": v.effective_date, "notes": v.notes}
+            for v in versions
+        ],
+        "questions": [_question_payload(q, engine_version) for q in engine_version.questions],
+        "evaluate_url": reverse("api:policy_evaluate", args=[policy.slug]),
+    }
+
+
+def _in_effect(versions: list[PolicyVersion], day: dt.date) -> str | None:
+    """Versions come newest first; the first one already in effect wins."""
+    return next(
+        (v.version_id for v in versions if v.effective_date and v.effective_date <= day), None
+    )
+
+
+def _version_asked_for(
+    request: HttpRequest, policy: Policy, versions: list[PolicyVersion], version_id: str
+) -> PolicyVersion:
+    try:
+        dt.date.fromisoformat(version_id)
+    except ValueError:
+        raise EvaluationFailed(
+            400, {"version": f"version must be a date written YYYY-MM-DD, not {version_id!r}."}
+        ) from None
+    published = next((v for v in versions if v.version_id == version_id), None)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_staff:
+        # Staff preview drafts, which take precedence over a published version of the same date.
+        try:
+            return version_by_id(policy.slug, version_id, include_drafts=True)
+        except VersionNotFound:
+            pass
+    if published is None:
+        raise EvaluationFailed(
+            404,
+            {
+                "version": f"{policy.slug} has no published version {version_id}. Versions are: "
+                + ", ".join(v.version_id for v in versions)
+                + "."
+            },
+        )
+    return published
+
+
+def _question_payload(question: engine.Question, version: engine.Version) -> dict[str, Any]:
+    return {
+        "id": question.key,
+        "text": question.text,
+        "help": question.help,
+        "choices": [{"id": c.key, "label": c.label, "help": c.help} for c in question.choices],
+        "shown_when": [
+            {key: _in_choice_order(version, key, choices) for key, choices in alternative}
+            for alternative in question.shown_when
+        ],
+    }
+
+
+def _in_choice_order(version: engine.Version, key: str, choices: frozenset[str]) -> list[str]:
+    question = version.question(key)
+    order = question.choice_keys if question else ()
+    return [c for c in order if c in choices] + sorted(choices - set(order))
+
+
+# --- errors: one shape for every bad input --------------------------------------------------------
+
+
+def _errors(request: HttpRequest, errors: dict[str, str], status: int) -> HttpResponse:
+    return api.create_response(request, {"errors": errors}, status=status)
+
+
+@api.exception_handler(EvaluationFailed)
+def _evaluation_failed(request: HttpRequest, exc: EvaluationFailed) -> HttpResponse:
+    return _errors(request, exc.errors, exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, str] = {}
+    for error in exc.errors:
+        field, message = _describe_error(error)
+        errors.setdefault(field, message)
+    return _errors(request, errors, 400)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    # ninja wraps a body that does not parse in HttpError(400); say what is wrong with it.
+    if isinstance(cause, json.JSONDecodeError):
+        return _errors(
+            request,
+            {
+                "body": f"The body is not valid JSON ({cause.msg} at line {cause.lineno}, column "
+                f"{cause.colno}). {BODY_HINT}"
+            },
+            400,
+        )
+    if isinstance(cause, UnicodeDecodeError):
+        return _errors(request, {"body": f"The body is not UTF-8 text. {BODY_HINT}"}, 400)
+    return _errors(request, {"request": str(exc)}, exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _errors(request, {"path": "Not found."}, 404)
+
+
+BODY_HINT = 'Send a JSON object such as {"answers": {"<question id>": "<choice id>"}}.'
+
+
+def _describe_error(error: dict[str, Any]) -> tuple[str, str]:
+    """Turn one pydantic error into (field, message), the message naming what is allowed."""
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    # ninja puts the body under ("body", "<parameter name>", ...); the rest is the field path.
+    path = [str(part) for part in loc[2:]] if loc[:1] == ("body",) else [str(p) for p in loc[1:]]
+    if loc[:1] == ("body",) and not path:
+        if kind == "missing":
+            return "body", f"The body is empty. {BODY_HINT}"
+        return "body", f"The body must be a JSON object. {BODY_HINT}"
+    field = path[0] if path else str(loc[-1]) if loc else "request"
+    if kind == "extra_forbidden":
+        return field, (
+            f"Unknown field {field!r}. The body may contain: " + ", ".join(ALLOWED) + "."
+        )
+    allowed = ALLOWED.get(field)
+    if kind == "missing":
+        return field, f"{field} is required" + (f": {allowed}." if allowed else ".")
+    if allowed:
+        return field, f"{field} must be {allowed}."
+    return field, f"{field}: {error.get('msg', 'is not valid')}."
