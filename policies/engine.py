@@ -263,18 +263,28 @@ class _CompiledRules:
                 for choice in question.choice_keys
             }
         self.outcome_rank = [outcome_order[r.table, r.outcome] for r in rules]
+        # Per table, per outcome in outcome order: the bits of the rules that produce it.
+        self.outcome_masks = [
+            [
+                sum(1 << i for i, r in enumerate(rules) if (r.table, r.outcome) == (o.table, o.key))
+                for o in version.outcomes
+                if o.table == table
+            ]
+            for table in TABLES
+        ]
+        self.hit_policies = [
+            version.hit_policies.get(table, DEFAULT_HIT_POLICIES[table]) for table in TABLES
+        ]
+        self.outcomes = version.outcomes
+        self.version = version
         # Most outcomes come from one rule; their Item is built once here and shared.
         self.single_items = [
             _item(version, version.outcome(r.table, r.outcome), [r]) for r in rules
         ]
-
-    def matching(self, answers: Mapping[str, str]) -> int:
-        mask = self.all_rules
-        accepts, free = self.accepts, self.free
-        for key in free:
-            answer = answers.get(key)
-            mask &= free[key] if answer is None else accepts[key][answer]
-        return mask
+        # A version never changes, so a decision depends only on which rules matched: the
+        # assembled lists are kept per match mask, up to a bound that keeps memory flat.
+        self.assembled: dict[int, Assembled] = {}
+        self.merged_items: dict[int, Item] = {}
 
 
 def _item(version: Version, outcome: Outcome | None, rules: list[Rule]) -> Item:
@@ -361,23 +371,53 @@ class Path:
 def walk(version: Version, answers: Mapping[str, str]) -> Path:
     """Follow the question flow. An answer is ignored only when its question is certainly off the
     path; answers after the first gap are kept, since filling the gap may put them on the path."""
+    known, ignored, next_question, _ = _walk(version, answers)
+    return Path(known, ignored, next_question)
+
+
+def _walk(
+    version: Version, answers: Mapping[str, str]
+) -> tuple[dict[str, str], tuple[str, ...], Question | None, int]:
+    """The walk, plus the mask of rules whose conditions the answers on the path meet (ANDed in
+    as it goes, so evaluation needs no second pass over the questions)."""
+    compiled = version._compiled
+    accepts, free = compiled.accepts, compiled.free
+    mask = compiled.all_rules
     known: dict[str, str] = {}  # answers certainly on the path
     ignored: list[str] = []
     next_question: Question | None = None
     open_: set[str] = set()  # questions whose place on the path, or answer, is not settled yet
     for question in version.questions:
         key = question.key
-        shown = _holds(question.shown_when, known, open_)
+        shown_when = question.shown_when
+        shown: bool | None
+        if not shown_when:
+            shown = True
+        elif open_:
+            shown = _holds(shown_when, known, open_)
+        else:
+            # Nothing is pending, so two-valued logic suffices; this is the hot path.
+            shown = False
+            for conj in shown_when:
+                for test_key, choices in conj:
+                    if known.get(test_key) not in choices:
+                        break
+                else:
+                    shown = True
+                    break
+        if shown and key in answers:
+            answer = known[key] = answers[key]
+            mask &= accepts[key][answer]
+            continue
+        mask &= free[key]
         if shown is False:
             if key in answers:
                 ignored.append(key)
-        elif shown and key in answers:
-            known[key] = answers[key]
         else:
             open_.add(key)
             if shown and next_question is None:
                 next_question = question
-    return Path(known, tuple(ignored), next_question)
+    return known, tuple(ignored), next_question, mask
 
 
 def next_question(version: Version, answers: Mapping[str, str]) -> Question | None:
@@ -394,19 +434,34 @@ def path_questions(version: Version, answers: Mapping[str, str]) -> tuple[Questi
 
 
 def evaluate(version: Version, answers: Mapping[str, str]) -> Decision:
-    errors = validate(version, answers)
-    if errors:
-        return Decision({}, (), errors, None, None)
-    path = walk(version, answers)
-    if path.next_question is not None:
-        return Decision(path.answers, path.ignored, {}, path.next_question, None)
-    compiled = version._compiled
-    return _decide(version, path, compiled.matching(path.answers), compiled.rules)
+    if not _plainly_valid(version, answers):
+        errors = validate(version, answers)
+        if errors:
+            return Decision({}, (), errors, None, None)
+    known, ignored, next_question, matched = _walk(version, answers)
+    if next_question is not None:
+        return Decision(known, ignored, {}, next_question, None)
+    return _decide(version, known, ignored, matched, memo=True)
+
+
+def _plainly_valid(version: Version, answers: object) -> bool:
+    """The common case, checked quickly; anything else goes through `validate` for messages."""
+    if type(answers) is not dict:
+        return False
+    choice_sets = version._choice_sets
+    try:
+        for key, value in answers.items():
+            if type(value) is not str or value not in choice_sets[key]:
+                return False
+    except (KeyError, TypeError):
+        return False
+    return True
 
 
 def evaluate_naive(version: Version, answers: Mapping[str, str]) -> Decision:
-    """The reference interpreter: every rule checked one by one. Tests and benchmarks compare the
-    compiled path against it; it shares only validation and the question walk."""
+    """The reference interpreter: every rule checked one by one, nothing memoized. Tests and
+    benchmarks compare the compiled path against it; it shares validation, the question walk and
+    the hit-policy step."""
     errors = validate(version, answers)
     if errors:
         return Decision({}, (), errors, None, None)
@@ -415,51 +470,62 @@ def evaluate_naive(version: Version, answers: Mapping[str, str]) -> Decision:
         return Decision(path.answers, path.ignored, {}, path.next_question, None)
     rules = version._compiled.rules
     mask = sum(1 << i for i, rule in enumerate(rules) if rule.matches(path.answers))
-    return _decide(version, path, mask, rules)
+    return _decide(version, path.answers, path.ignored, mask, memo=False)
 
 
-def _decide(version: Version, path: Path, matched: int, rules: list[Rule]) -> Decision:
+Assembled = tuple[Item | None, tuple[Item, ...], tuple[Item, ...], tuple[Item, ...]]
+MEMO_LIMIT = 4096
+
+
+def _assemble(compiled: _CompiledRules, matched: int) -> Assembled:
+    """Apply each table's hit policy to the matched rules (bit i set = rule i matched)."""
+    results: list[tuple[Item, ...]] = []
+    for table, outcome_masks in enumerate(compiled.outcome_masks):
+        policy = compiled.hit_policies[table]
+        if policy is HitPolicy.FIRST:
+            hits = matched & compiled.table_masks[TABLES[table]]
+            first = (hits & -hits).bit_length() - 1
+            results.append((compiled.single_items[first],) if hits else ())
+            continue
+        items = []
+        for outcome_mask in outcome_masks:  # in outcome order
+            hits = matched & outcome_mask
+            if hits:
+                items.append(_group_item(compiled, hits))
+                if policy is HitPolicy.PRIORITY:
+                    break
+        results.append(tuple(items))
+    verdicts = results[0]
+    return (verdicts[0] if verdicts else None, results[1], results[2], results[3])
+
+
+def _group_item(compiled: _CompiledRules, hits: int) -> Item:
+    """One item per outcome, merging the reasons and clauses of the rules that produced it."""
+    if not hits & (hits - 1):  # a single rule
+        return compiled.single_items[hits.bit_length() - 1]
+    item = compiled.merged_items.get(hits)
+    if item is None:
+        indexes = [i for i in range(hits.bit_length()) if hits >> i & 1]
+        outcome = compiled.outcomes[compiled.outcome_rank[indexes[0]]]
+        item = _item(compiled.version, outcome, [compiled.rules[i] for i in indexes])
+        if len(compiled.merged_items) < MEMO_LIMIT:
+            compiled.merged_items[hits] = item
+    return item
+
+
+def _decide(
+    version: Version,
+    answers: dict[str, str],
+    ignored: tuple[str, ...],
+    matched: int,
+    *,
+    memo: bool,
+) -> Decision:
     compiled = version._compiled
-    results: dict[str, tuple[Item, ...]] = {}
-    for table in TABLES:
-        mask = matched & compiled.table_masks[table]
-        indexes = []
-        while mask:
-            low = mask & -mask
-            indexes.append(low.bit_length() - 1)
-            mask ^= low
-        policy = version.hit_policies.get(table, DEFAULT_HIT_POLICIES[table])
-        if indexes and policy is HitPolicy.FIRST:
-            indexes = indexes[:1]
-        elif indexes and policy is HitPolicy.PRIORITY:
-            best = min(compiled.outcome_rank[i] for i in indexes)
-            indexes = [i for i in indexes if compiled.outcome_rank[i] == best]
-        results[table] = _collect(version, indexes, rules)
-    verdict = results[VERDICT][0] if results[VERDICT] else None
-    return Decision(
-        answers=path.answers,
-        ignored=path.ignored,
-        errors={},
-        next_question=None,
-        verdict=verdict,
-        auth_methods=results[AUTH_METHODS],
-        terms=results[TERMS],
-        steps=results[STEPS],
-    )
-
-
-def _collect(version: Version, indexes: list[int], rules: list[Rule]) -> tuple[Item, ...]:
-    """One item per outcome, in the table's outcome order, merging the rules that produced it."""
-    compiled = version._compiled
-    by_rank: dict[int, list[int]] = {}
-    for i in indexes:
-        by_rank.setdefault(compiled.outcome_rank[i], []).append(i)
-    items = []
-    for rank in sorted(by_rank):
-        group = by_rank[rank]
-        if len(group) == 1:
-            items.append(compiled.single_items[group[0]])
-        else:
-            outcome = version.outcomes[rank]
-            items.append(_item(version, outcome, [rules[i] for i in group]))
-    return tuple(items)
+    assembled = compiled.assembled.get(matched) if memo else None
+    if assembled is None:
+        assembled = _assemble(compiled, matched)
+        if memo and len(compiled.assembled) < MEMO_LIMIT:
+            compiled.assembled[matched] = assembled
+    verdict, auth_methods, terms, steps = assembled
+    return Decision(answers, ignored, {}, None, verdict, auth_methods, terms, steps)

@@ -332,7 +332,7 @@ class Rule(VersionRecord):
         help_text='All must hold, e.g. {"plan": ["pro", "max"], "tool": ["agent_sdk"]}. '
         "Empty means always.",
     )
-    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="rules")
+    outcome = models.ForeignKey(Outcome, on_delete=models.RESTRICT, related_name="rules")
     reason = models.TextField(help_text="Why this outcome applies, in plain words.")
     clauses = models.ManyToManyField(Clause, related_name="rules", blank=True)
 

@@ -106,7 +106,7 @@ def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 
     Verdicts: fish -> no; dog without walks -> no; otherwise yes. Every rule cites one clause.
     """
     policy = PolicyFactory(slug=slug, title="Pet licence", summary="May you keep this pet?")
-    version = PolicyVersionFactory(policy=policy, effective_date=effective_date)
+    version = PolicyVersionFactory.create(policy=policy, effective_date=effective_date)
     pet = QuestionFactory(version=version, key="pet", text="Which pet?", order=0)
     for i, key in enumerate(["cat", "dog", "fish"]):
         ChoiceFactory(question=pet, key=key, label=key.capitalize(), order=i)

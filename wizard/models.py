@@ -1,1 +1,1 @@
-"""Saved results live here (the share-link issue); the wizard itself keeps answers in the session."""
+"""Saved results will live here; the wizard itself keeps answers in the session."""
