@@ -16,6 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: setup
+	mkdir -p staticfiles
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_policy --if-absent
 	$(PY) manage.py runserver 127.0.0.1:8000

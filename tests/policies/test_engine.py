@@ -192,7 +192,7 @@ def test_a_version_with_a_dangling_reference_is_refused():
 
 def brute_force(version, answers):
     """An independent reading of the semantics: walk, match every rule, resolve tables."""
-    on_path = {}
+    on_path: dict[str, str] = {}
     for question in version.questions:
         shown = not question.shown_when or any(
             all(on_path.get(k) in choices for k, choices in conj) for conj in question.shown_when
@@ -214,10 +214,10 @@ def brute_force(version, answers):
 
 
 def random_version(rng: random.Random) -> Version:
-    questions = []
+    questions: list[Question] = []
     for i in range(rng.randint(1, 4)):
         choices = tuple(Choice(f"c{j}", f"C{j}") for j in range(rng.randint(2, 3)))
-        shown_when = ()
+        shown_when: tuple[engine.Conjunction, ...] = ()
         if questions and rng.random() < 0.5:
             earlier = rng.choice(questions)
             allowed = rng.sample(earlier.choice_keys, rng.randint(1, len(earlier.choices)))

@@ -1,0 +1,354 @@
+"""The result page: the verdict, how to authenticate, the terms, the steps, and their clauses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.template.loader import get_template
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from policies.compile import version_in_effect
+from policies.loading import SEED_DIR
+from policies.models import Outcome, PolicyVersion
+from tests.factories import ClauseFactory, OutcomeFactory, RuleFactory, publish, small_policy
+from wizard.views import UNREADABLE_ANSWERS
+
+pytestmark = pytest.mark.django_db
+
+RESULT_URL = reverse("wizard:result", args=["pets"])
+
+needs_seed = pytest.mark.skipif(
+    not (SEED_DIR / "claude-code.yaml").exists(), reason="the seeded policy is not written yet"
+)
+
+
+def answer_all(client: Client, slug: str = "pets", **answers: str) -> None:
+    client.post(reverse("wizard:policy_start", args=[slug]))
+    for key, value in answers.items():
+        response = client.post(reverse("wizard:question", args=[slug, key]), {key: value})
+        assert response.status_code == 302, response.content.decode()
+
+
+def reopened(version: PolicyVersion) -> PolicyVersion:
+    """small_policy() publishes its version, which then refuses changes; a queryset update puts it
+    back to draft so a test can add records before publishing it again."""
+    PolicyVersion.objects.filter(pk=version.pk).update(status=PolicyVersion.Status.DRAFT)
+    version.refresh_from_db()
+    return version
+
+
+def test_it_leads_with_the_verdict_and_its_reasons(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    response = client.get(RESULT_URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<title>Your result: Yes - Pet licence - Eligibility wizard</title>" in html
+    assert '<h1 class="panel__title">Yes</h1>' in html
+    assert "Text for yes." in html
+    assert "<li>Because of default-yes.</li>" in html
+    assert html.index("panel__title") < html.index("Checked against version")
+
+
+def test_it_shows_the_version_used(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert "Checked against version <strong>2025-01-01</strong> of Pet licence." in html
+
+
+def test_it_lists_numbered_steps_with_reasons_and_cited_clauses(client):
+    small_policy()
+    answer_all(client, pet="dog", walks="yes")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    steps = html[html.index('<ol class="steps">') : html.index("</ol>")]
+    assert '<h3 class="heading-m">Leash</h3>' in steps
+    assert "Text for leash." in steps
+    assert "<li>Because of dog-leash.</li>" in steps
+    assert (
+        '<blockquote class="citation__quote" cite="https://example.com/terms">'
+        "<p>The quoted words.</p></blockquote>"
+    ) in steps
+    assert '<a href="https://example.com/terms">Example terms</a>, version 2025-01-01' in steps
+
+
+def test_a_strict_verdict_wins_and_is_shown(client):
+    small_policy()
+    answer_all(client, pet="dog", walks="no")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert '<div class="panel panel--no">' in html
+    assert '<h1 class="panel__title">No</h1>' in html
+    assert "<li>Because of lazy-dog.</li>" in html
+
+
+def test_it_shows_auth_methods_with_their_set_up_detail_as_plain_text(client):
+    version = reopened(small_policy())
+    token = OutcomeFactory(
+        version=version,
+        kind=Outcome.Kind.AUTH_METHOD,
+        key="token",
+        title="Use a token",
+        detail="export PET_TOKEN='<your token>'\npets --login",
+    )
+    RuleFactory(version=version, key="token-for-all", outcome=token, reason="Tokens work.")
+    publish(version)
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert '<h2 class="heading-l" id="auth-methods-title">How to authenticate</h2>' in html
+    assert "Use a token" in html
+    assert (
+        '<pre class="detail">export PET_TOKEN=&#x27;&lt;your token&gt;&#x27;\npets --login</pre>'
+    ) in html
+    assert "<your token>" not in html
+
+
+def test_it_lists_the_terms_with_links_to_their_clauses(client):
+    version = reopened(small_policy())
+    clause = ClauseFactory(
+        version=version,
+        key="pet-terms",
+        url="https://example.com/pet-terms",
+        source_title="Pet terms",
+        source_version="v7",
+    )
+    terms = OutcomeFactory(version=version, kind=Outcome.Kind.TERMS, key="pt", title="Pet terms")
+    RuleFactory(version=version, key="terms-for-all", outcome=terms, clauses=[clause])
+    publish(version)
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    terms_section = html[html.index('id="terms-title"') :]
+    assert '<a href="https://example.com/pet-terms">Pet terms</a> (version v7)' in terms_section
+
+
+def test_it_links_security_and_trust_pages_from_the_versions_clauses(client):
+    version = reopened(small_policy())
+    ClauseFactory(
+        version=version,
+        key="security-trust-center",
+        url="https://trust.example.com",
+        source_title="Trust Center",
+    )
+    ClauseFactory(
+        version=version,
+        key="security-vulnerability-reporting",
+        url="https://example.com/report",
+        source_title="Report a vulnerability",
+    )
+    publish(version)
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    security = html[html.index('id="security-title"') :]
+    assert "Security and trust" in security
+    assert '<a href="https://trust.example.com">Trust Center</a>' in security
+    assert '<a href="https://example.com/report">Report a vulnerability</a>' in security
+    assert "https://example.com/terms" not in security
+
+
+def test_it_has_no_security_section_without_security_clauses(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert "Security and trust" not in html
+
+
+def test_it_offers_to_change_the_answers_or_start_again(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    check_url = reverse("wizard:check", args=["pets"])
+    assert f'<a href="{check_url}" class="button button--secondary">Change your answers' in html
+    start_url = reverse("wizard:policy_start", args=["pets"])
+    assert f'<form method="post" action="{start_url}"' in html
+    assert "Start again" in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_start_again_forgets_the_answers(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    response = client.post(reverse("wizard:policy_start", args=["pets"]))
+
+    assert response["Location"] == reverse("wizard:question", args=["pets", "pet"])
+    assert client.session["wizard"]["pets"]["answers"] == {}
+    assert client.get(RESULT_URL)["Location"] == reverse("wizard:question", args=["pets", "pet"])
+
+
+def test_it_keeps_the_pinned_version_after_a_newer_one_takes_effect(client):
+    small_policy()
+    answer_all(client, pet="cat")
+    small_policy(effective_date=dt.date(2025, 6, 1))
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert "Checked against version <strong>2025-01-01</strong>" in html
+
+
+def test_it_redirects_incomplete_answers_to_the_next_question(client):
+    small_policy()
+    answer_all(client, pet="dog")
+
+    response = client.get(RESULT_URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wizard:question", args=["pets", "walks"])
+
+
+def test_it_sends_a_visitor_without_answers_to_the_policy_start_page(client):
+    small_policy()
+
+    response = client.get(RESULT_URL)
+
+    assert response["Location"] == reverse("wizard:policy_start", args=["pets"])
+
+
+def test_it_404s_for_an_unknown_policy(client):
+    assert client.get(reverse("wizard:result", args=["nope"])).status_code == 404
+
+
+def test_tampered_session_data_restarts_cleanly(client):
+    version = small_policy()
+    session = client.session
+    session["wizard"] = {"pets": {"version": version.pk, "answers": {"walks": "maybe"}}}
+    session.save()
+
+    response = client.get(RESULT_URL, follow=True)
+
+    assert response.redirect_chain == [(reverse("wizard:policy_start", args=["pets"]), 302)]
+    assert UNREADABLE_ANSWERS in response.content.decode()
+
+
+def test_it_has_no_inline_script_or_style(client):
+    small_policy()
+    answer_all(client, pet="dog", walks="yes")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert "<script" not in html and "<style" not in html and "style=" not in html
+
+
+def test_the_result_is_a_named_partial():
+    assert get_template("wizard/result.html#result")
+
+
+def test_it_uses_two_queries(client, django_assert_max_num_queries):
+    small_policy()
+    answer_all(client, pet="dog", walks="yes")
+
+    with django_assert_max_num_queries(2):  # session, pinned version
+        client.get(RESULT_URL)
+
+
+def _queries_per_request(slug: str) -> list[int]:
+    """The whole flow, fresh client and cold compiled cache: the query count of each request."""
+    client = Client()
+    requests = [
+        lambda: client.get(reverse("wizard:start")),
+        lambda: client.get(reverse("wizard:policy_start", args=[slug])),
+        lambda: client.post(reverse("wizard:policy_start", args=[slug])),  # builds the cache
+        lambda: client.get(reverse("wizard:question", args=[slug, "pet"])),
+        lambda: client.post(reverse("wizard:question", args=[slug, "pet"]), {}),
+        lambda: client.post(reverse("wizard:question", args=[slug, "pet"]), {"pet": "dog"}),
+        lambda: client.get(reverse("wizard:question", args=[slug, "walks"])),
+        lambda: client.post(reverse("wizard:question", args=[slug, "walks"]), {"walks": "yes"}),
+        lambda: client.get(reverse("wizard:check", args=[slug])),
+        lambda: client.get(reverse("wizard:result", args=[slug])),
+    ]
+    counts = []
+    for request in requests:
+        with CaptureQueriesContext(connection) as queries:
+            response = request()
+        assert response.status_code in (200, 302)
+        counts.append(len(queries.captured_queries))
+    return counts
+
+
+def test_no_page_needs_more_queries_when_the_policy_has_50_more_rules():
+    small_policy(slug="small")
+    version = reopened(small_policy(slug="large"))
+    clause = ClauseFactory(version=version, key="extra")
+    for i in range(50):
+        RuleFactory(
+            version=version,
+            key=f"extra-{i}",
+            outcome__kind=Outcome.Kind.STEP,
+            conditions={"pet": ["dog"]},
+            clauses=[clause],
+        )
+    publish(version)
+
+    small = _queries_per_request("small")
+    large = _queries_per_request("large")
+
+    assert small == large, (small, large)
+    compiling = small.pop(2)  # "Start now" compiles the version: a fixed handful of queries
+    assert compiling <= 11
+    assert max(small) <= 5
+
+
+@needs_seed
+def test_the_seeded_policy_gives_a_full_result(seeded, client):
+    answer_all(client, "claude-code", plan="pro", tool="claude_code", audience="just_me", phi="no")
+
+    response = client.get(reverse("wizard:result", args=["claude-code"]))
+
+    html = response.content.decode()
+    assert '<div class="panel panel--allowed">' in html
+    version = version_in_effect("claude-code").version_id
+    assert f"Checked against version <strong>{version}</strong>" in html
+    for section in ("auth-methods-title", "terms-title", "steps-title", "security-title"):
+        assert f'id="{section}"' in html
+    security = html[html.index('id="security-title"') :]
+    assert security.count("<li>") == 3
+
+
+@needs_seed
+@pytest.mark.parametrize(
+    ("answers", "verdict"),
+    [
+        (
+            {"plan": "free", "tool": "claude_code", "audience": "just_me", "phi": "no"},
+            "not_allowed",
+        ),
+        (
+            {
+                "plan": "pro",
+                "tool": "claude_code_automation",
+                "audience": "just_me",
+                "run_pattern": "always_on",
+                "phi": "no",
+            },
+            "unclear",
+        ),
+    ],
+)
+def test_the_seeded_policy_words_strict_verdicts_plainly(seeded, client, answers, verdict):
+    answer_all(client, "claude-code", **answers)
+
+    html = client.get(reverse("wizard:result", args=["claude-code"])).content.decode()
+
+    assert f'<div class="panel panel--{verdict}">' in html
+    title = {"not_allowed": "Not allowed", "unclear": "Unclear"}[verdict]
+    assert f'<h1 class="panel__title">{title}' in html

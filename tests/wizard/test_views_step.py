@@ -1,0 +1,402 @@
+"""The question pages: one question per page, validated, the path recomputed on every answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.template.loader import get_template
+from django.test import Client
+from django.urls import reverse
+
+from policies.models import PolicyVersion
+from tests.factories import (
+    ChoiceFactory,
+    PolicyFactory,
+    PolicyVersionFactory,
+    QuestionFactory,
+    RuleFactory,
+    publish,
+    small_policy,
+)
+from wizard.views import UNREADABLE_ANSWERS, VERSION_GONE
+
+pytestmark = pytest.mark.django_db
+
+
+def question_url(key: str, slug: str = "pets", *, change: bool = False) -> str:
+    url = reverse("wizard:question", args=[slug, key])
+    return f"{url}?change=1" if change else url
+
+
+def start(client: Client, slug: str = "pets") -> None:
+    client.post(reverse("wizard:policy_start", args=[slug]))
+
+
+def answer(client: Client, key: str, value: str, *, change: bool = False):
+    return client.post(question_url(key, change=change), {key: value})
+
+
+def stored(client: Client, slug: str = "pets") -> dict:
+    return client.session["wizard"][slug]
+
+
+def set_state(client: Client, value: object) -> None:
+    session = client.session
+    session["wizard"] = value
+    session.save()
+
+
+def test_it_renders_the_question_as_radios_named_by_the_question_id(client):
+    small_policy()
+    start(client)
+
+    response = client.get(question_url("pet"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<title>Which pet? - Pet licence - Eligibility wizard</title>" in html
+    assert '<h1 class="fieldset__heading">Which pet?</h1>' in html
+    assert "<fieldset" in html and "<legend" in html
+    for choice in ("cat", "dog", "fish"):
+        assert f'id="pet-{choice}"' in html
+        assert re.search(rf'<input[^>]+type="radio"[^>]+name="pet"[^>]+value="{choice}"', html)
+        assert f'<label class="radios__label" for="pet-{choice}">' in html
+    assert "<summary" in html and "Why we ask" in html
+    assert "Question 1 of about 2" in html
+    assert "csrfmiddlewaretoken" in html
+    assert "There is a problem" not in html
+
+
+def test_it_links_choice_hints_with_aria_describedby(client):
+    policy = PolicyFactory(slug="hints", title="Hints")
+    version = PolicyVersionFactory.create(policy=policy, effective_date=dt.date(2025, 1, 1))
+    question = QuestionFactory(version=version, key="plan", text="Which plan?", help="")
+    ChoiceFactory(question=question, key="basic", label="Basic", help="The <cheap> one.")
+    ChoiceFactory(question=question, key="gold", label="Gold")
+    RuleFactory(version=version, key="always")
+    publish(version)
+    start(client, "hints")
+
+    html = client.get(question_url("plan", "hints")).content.decode()
+
+    assert 'aria-describedby="plan-basic-hint"' in html
+    assert (
+        '<div id="plan-basic-hint" class="hint radios__hint">The &lt;cheap&gt; one.</div>' in html
+    )
+    assert "plan-gold-hint" not in html
+    assert "Why we ask" not in html  # no help text, no empty <details>
+
+
+def test_it_has_no_inline_script_or_style(client):
+    small_policy()
+    start(client)
+
+    html = client.get(question_url("pet")).content.decode()
+
+    assert "<script" not in html and "<style" not in html and "style=" not in html
+
+
+def test_the_question_form_is_a_named_partial():
+    assert get_template("wizard/question.html#question-form")
+
+
+def test_it_rejects_an_empty_answer(client):
+    small_policy()
+    start(client)
+
+    response = client.post(question_url("pet"), {})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("There is a problem") == 1
+    assert '<a href="#pet-cat">Select an answer.</a>' in html
+    assert '<p id="pet-error" class="error-message">' in html
+    assert 'aria-describedby="pet-error"' in html
+    assert "<title>Error: Which pet?" in html
+    assert stored(client)["answers"] == {}
+
+
+def test_it_rejects_an_unknown_choice_naming_the_allowed_ones(client):
+    small_policy()
+    start(client)
+
+    response = answer(client, "pet", "snake")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There is a problem" in html
+    assert "Select one of: Cat, Dog or Fish." in html
+    assert "snake" not in html
+    assert "<title>Error: " in html
+    assert stored(client)["answers"] == {}
+
+
+def test_it_stores_the_answer_and_redirects_to_the_next_question(client):
+    small_policy()
+    start(client)
+
+    response = answer(client, "pet", "dog")
+
+    assert response.status_code == 302
+    assert response["Location"] == question_url("walks")
+    assert stored(client)["answers"] == {"pet": "dog"}
+
+
+def test_it_redirects_to_the_check_page_when_nothing_is_left_to_ask(client):
+    small_policy()
+    start(client)
+
+    response = answer(client, "pet", "cat")
+
+    assert response["Location"] == reverse("wizard:check", args=["pets"])
+
+
+def test_it_shows_the_progress_along_the_path(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+
+    html = client.get(question_url("walks")).content.decode()
+
+    assert "Question 2 of about 2" in html
+
+
+def test_it_redirects_a_skipped_step_to_the_first_unanswered_question(client):
+    small_policy()
+    start(client)
+
+    response = client.get(question_url("walks"))
+
+    assert response.status_code == 302
+    assert response["Location"] == question_url("pet")
+
+
+def test_it_does_not_store_an_answer_to_a_skipped_step(client):
+    small_policy()
+    start(client)
+
+    response = answer(client, "walks", "yes")
+
+    assert response["Location"] == question_url("pet")
+    assert stored(client)["answers"] == {}
+
+
+def test_it_redirects_a_question_off_the_path(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "cat")
+
+    response = client.get(question_url("walks"))
+
+    assert response["Location"] == reverse("wizard:check", args=["pets"])
+
+
+def test_it_shows_an_answered_question_with_its_answer_checked(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+
+    html = client.get(question_url("pet")).content.decode()
+
+    assert 'value="dog" checked' in html
+    assert 'value="cat" checked' not in html
+
+
+def test_the_back_link_of_the_first_question_goes_to_the_policy_start_page(client):
+    small_policy()
+    start(client)
+
+    html = client.get(question_url("pet")).content.decode()
+
+    assert f'<a href="{reverse("wizard:policy_start", args=["pets"])}" class="back-link">' in html
+
+
+def test_the_back_link_goes_to_the_previous_question_on_the_path(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+
+    html = client.get(question_url("walks")).content.decode()
+
+    assert f'<a href="{question_url("pet")}" class="back-link">' in html
+
+
+def test_the_back_link_of_a_change_goes_to_the_check_page(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "cat")
+
+    html = client.get(question_url("pet", change=True)).content.decode()
+
+    assert f'<a href="{reverse("wizard:check", args=["pets"])}" class="back-link">' in html
+    assert f'action="{question_url("pet", change=True)}"' in html
+
+
+def test_changing_an_earlier_answer_drops_later_answers_off_the_path(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+    answer(client, "walks", "yes")
+
+    response = answer(client, "pet", "cat", change=True)
+
+    assert response["Location"] == reverse("wizard:check", args=["pets"])
+    assert stored(client)["answers"] == {"pet": "cat"}
+    result = client.get(reverse("wizard:result", args=["pets"])).content.decode()
+    assert '<h1 class="panel__title">Yes</h1>' in result
+
+
+def test_a_change_that_opens_a_question_asks_it_then_returns_to_the_check_page(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "cat")
+
+    response = answer(client, "pet", "dog", change=True)
+    assert response["Location"] == question_url("walks", change=True)
+
+    response = answer(client, "walks", "no", change=True)
+    assert response["Location"] == reverse("wizard:check", args=["pets"])
+    assert stored(client)["answers"] == {"pet": "dog", "walks": "no"}
+
+
+def test_continue_after_going_back_moves_to_the_following_question(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+    answer(client, "walks", "yes")
+
+    response = answer(client, "pet", "dog")
+
+    assert response["Location"] == question_url("walks")
+    assert stored(client)["answers"] == {"pet": "dog", "walks": "yes"}
+
+
+def test_it_404s_for_an_unknown_question(client):
+    small_policy()
+    start(client)
+
+    assert client.get(question_url("colour")).status_code == 404
+    assert client.post(question_url("colour"), {"colour": "red"}).status_code == 404
+
+
+def test_it_404s_for_an_unknown_policy(client):
+    assert client.get(question_url("pet", "nope")).status_code == 404
+
+
+def test_it_sends_a_visitor_without_answers_to_the_policy_start_page(client):
+    small_policy()
+
+    response = client.get(question_url("pet"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wizard:policy_start", args=["pets"])
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda pk: "not a dict",
+        lambda pk: ["pets"],
+        lambda pk: {"pets": "not a dict"},
+        lambda pk: {"pets": {"answers": {}}},
+        lambda pk: {"pets": {"version": str(pk), "answers": {}}},
+        lambda pk: {"pets": {"version": True, "answers": {}}},
+        lambda pk: {"pets": {"version": pk, "answers": ["pet", "dog"]}},
+        lambda pk: {"pets": {"version": pk, "answers": {"pet": "snake"}}},
+        lambda pk: {"pets": {"version": pk, "answers": {"pet": 1}}},
+        lambda pk: {"pets": {"version": pk, "answers": {"colour": "red"}}},
+    ],
+)
+def test_tampered_session_data_restarts_cleanly(client, tamper):
+    version = small_policy()
+    set_state(client, tamper(version.pk))
+
+    response = client.get(question_url("pet"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wizard:policy_start", args=["pets"])
+    assert "pets" not in client.session["wizard"]
+    page = client.get(response["Location"]).content.decode()
+    assert UNREADABLE_ANSWERS in page
+
+
+def test_tampered_data_on_post_restarts_without_storing_anything(client):
+    version = small_policy()
+    set_state(client, {"pets": {"version": version.pk, "answers": {"pet": "snake"}}})
+
+    response = answer(client, "pet", "dog")
+
+    assert response["Location"] == reverse("wizard:policy_start", args=["pets"])
+    assert client.session["wizard"] == {}
+
+
+def test_a_pinned_version_that_no_longer_exists_restarts_with_a_message(client):
+    small_policy()
+    set_state(client, {"pets": {"version": 987654, "answers": {}}})
+
+    response = client.get(question_url("pet"), follow=True)
+
+    assert response.redirect_chain == [(reverse("wizard:policy_start", args=["pets"]), 302)]
+    assert VERSION_GONE in response.content.decode()
+
+
+def test_a_pinned_draft_version_restarts_with_a_message(client):
+    version = small_policy()
+    draft = PolicyVersionFactory.create(policy=version.policy, effective_date=None)
+    set_state(client, {"pets": {"version": draft.pk, "answers": {}}})
+
+    response = client.get(question_url("pet"), follow=True)
+
+    assert VERSION_GONE in response.content.decode()
+    assert draft.status == PolicyVersion.Status.DRAFT
+
+
+def test_a_version_of_another_policy_restarts(client):
+    small_policy()
+    other = small_policy(slug="other")
+    set_state(client, {"pets": {"version": other.pk, "answers": {}}})
+
+    response = client.get(question_url("pet"), follow=True)
+
+    assert UNREADABLE_ANSWERS in response.content.decode()
+
+
+def test_other_policies_in_the_session_survive_a_restart(client):
+    version = small_policy()
+    other = small_policy(slug="other")
+    set_state(
+        client,
+        {
+            "pets": {"version": version.pk, "answers": {"pet": "snake"}},
+            "other": {"version": other.pk, "answers": {"pet": "cat"}},
+        },
+    )
+
+    client.get(question_url("pet"))
+
+    assert client.session["wizard"] == {"other": {"version": other.pk, "answers": {"pet": "cat"}}}
+
+
+def test_it_rejects_a_post_without_a_csrf_token():
+    small_policy()
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("wizard:policy_start", args=["pets"]))
+
+    response = client.post(question_url("pet"), {"pet": "dog"})
+
+    assert response.status_code == 403
+
+
+def test_it_uses_a_few_queries(client, django_assert_max_num_queries):
+    small_policy()
+    start(client)  # builds and caches the compiled version
+    answer(client, "pet", "dog")
+
+    with django_assert_max_num_queries(2):  # session, pinned version
+        client.get(question_url("walks"))
+    with django_assert_max_num_queries(2):
+        client.post(question_url("walks"), {})
+    with django_assert_max_num_queries(5):  # + the session write (with its savepoint)
+        answer(client, "walks", "yes")

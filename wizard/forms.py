@@ -1,0 +1,56 @@
+"""The one form of the browser flow: the answer to one question, as radios named by its id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from policies import engine
+
+
+def _choice_list(question: engine.Question) -> str:
+    labels = [choice.label for choice in question.choices]
+    if len(labels) < 2:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+class AnswerForm(forms.Form):
+    """The field is named by the question id and its values are the choice ids, so the page posts
+    exactly what the JSON API accepts."""
+
+    def __init__(self, question: engine.Question, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.question = question
+        self.fields[question.key] = forms.ChoiceField(
+            choices=[(choice.key, choice.label) for choice in question.choices],
+            widget=forms.RadioSelect,
+            error_messages={
+                "required": "Select an answer.",
+                # The posted value is not echoed back: it came from outside the page.
+                "invalid_choice": "The answer sent is not one of the options. Select one of: "
+                + _choice_list(question)
+                + ".",
+            },
+        )
+
+    @property
+    def answer(self) -> str:
+        return str(self.cleaned_data[self.question.key])
+
+    @property
+    def error(self) -> str | None:
+        """The first error of the question's field, for the summary and the inline message."""
+        messages = self.errors.get(self.question.key)
+        return str(messages[0]) if messages else None
+
+    @property
+    def selected(self) -> str | None:
+        """The choice to show as checked: what was posted (if it is a choice) or the initial one."""
+        key = self.question.key
+        if self.is_bound:
+            value = self.data.get(key)
+            return value if value in self.question.choice_keys else None
+        initial = self.initial.get(key)
+        return initial if isinstance(initial, str) else None
