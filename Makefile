@@ -6,9 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test lint typecheck checks test-sqlite test-postgres bench lock clean
+.PHONY: setup db run test lint typecheck checks test-sqlite test-postgres bench lock clean
 
-setup: $(STAMP)
+# setup also prepares the local database, so `manage.py evaluate` works right after it.
+setup: $(STAMP) db
+
+db: $(STAMP)
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py load_policy --if-absent
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,31 +21,28 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	mkdir -p staticfiles
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_policy --if-absent
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-lint: setup
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: setup
+typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
-checks: setup
+checks: $(STAMP)
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 
-test-sqlite: setup
+test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(VENV)/bin/pytest
 
-test-postgres: setup
+test-postgres: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest
 
-test: lint typecheck checks test-sqlite test-postgres
+test: setup lint typecheck checks test-sqlite test-postgres
 
-bench: setup
+bench: $(STAMP)
 	$(PY) bench/engine.py
 
 # Regenerates the lock from pyproject.toml (needs uv: `pip install uv`).

@@ -27,7 +27,9 @@ class AnswerForm(forms.Form):
             choices=[(choice.key, choice.label) for choice in question.choices],
             widget=forms.RadioSelect,
             error_messages={
-                "required": "Select an answer.",
+                "required": f"Select an answer to “{question.text}”: "
+                + _choice_list(question)
+                + ".",
                 # The posted value is not echoed back: it came from outside the page.
                 "invalid_choice": "The answer sent is not one of the options. Select one of: "
                 + _choice_list(question)

@@ -111,7 +111,7 @@ def test_it_rejects_an_empty_answer(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count("There is a problem") == 1
-    assert '<a href="#pet-cat">Select an answer.</a>' in html
+    assert '<a href="#pet-cat">Select an answer to “Which pet?”: Cat, Dog or Fish.</a>' in html
     assert '<p id="pet-error" class="error-message">' in html
     assert 'aria-describedby="pet-error"' in html
     assert "<title>Error: Which pet?" in html
