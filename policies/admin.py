@@ -7,9 +7,11 @@ versions read-only so nobody is invited to try.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule
@@ -52,9 +54,16 @@ class OutcomeInline(LockedWhenPublished, admin.TabularInline):
     fields = ["kind", "order", "key", "title", "text", "detail"]
 
 
+# Source links are web pages; a URL typed without a scheme means https.
+URL_FIELDS: Mapping[type[models.Field], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+
+
 class ClauseInline(LockedWhenPublished, admin.StackedInline):
     model = Clause
     extra = 0
+    formfield_overrides = URL_FIELDS
     fields = ["key", "source_title", "url", "source_version", "quote"]
 
 
@@ -150,6 +159,7 @@ class OutcomeAdmin(LockedWhenPublished, admin.ModelAdmin):
 
 @admin.register(Clause)
 class ClauseAdmin(LockedWhenPublished, admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["key", "source_title", "source_version", "version"]
     list_filter = ["version__policy", "version"]
     search_fields = ["key", "quote", "source_title"]

@@ -430,6 +430,51 @@ def path_questions(version: Version, answers: Mapping[str, str]) -> tuple[Questi
     return tuple(q for q in version.questions if q.key in on_path)
 
 
+def previous_question(version: Version, path: Path, key: str) -> Question | None:
+    """The answered question on the path just before `key` (where Back leads), if any."""
+    previous = None
+    for question in version.questions:
+        if question.key == key:
+            break
+        if question.key in path.answers:
+            previous = question
+    return previous
+
+
+def following_question(version: Version, path: Path, key: str) -> Question | None:
+    """The question after `key` on the path, answered or not; None once nothing is left. Walking
+    back through answered questions and continuing goes forward one question at a time."""
+    keys = [q.key for q in version.questions]
+    for candidate in version.questions[keys.index(key) + 1 :]:
+        if candidate.key in path.answers or candidate == path.next_question:
+            return candidate
+    return path.next_question
+
+
+def position(version: Version, path: Path, key: str) -> tuple[int, int]:
+    """(number of `key` on the path, about how many questions in all) for "Question 3 of about
+    6". The total counts the questions after `key` that are answered on the path or that the
+    answers so far do not rule out, so it can only shrink as answers come in."""
+    keys = [q.key for q in version.questions]
+    at = keys.index(key)
+    number = 1 + sum(1 for q in version.questions[:at] if q.key in path.answers)
+    ahead = sum(
+        1
+        for later in version.questions[at + 1 :]
+        if later.key in path.answers or _may_be_asked(later, path.answers)
+    )
+    return number, number + ahead
+
+
+def _may_be_asked(question: Question, answers: Mapping[str, str]) -> bool:
+    if not question.shown_when:
+        return True
+    return any(
+        all(answers[k] in choices for k, choices in conj if k in answers)
+        for conj in question.shown_when
+    )
+
+
 # --- evaluation ---------------------------------------------------------------------------------
 
 

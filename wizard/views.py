@@ -128,9 +128,11 @@ def question(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         _save(request, slug, progress.row.pk, answers)
         if changing:
             return _redirect_to_question(slug, path.next_question, changing=True)
-        return _redirect_to_question(slug, _following(version, path, key), changing=False)
+        return _redirect_to_question(
+            slug, engine.following_question(version, path, key), changing=False
+        )
 
-    number = _number_on_path(version, path, key)
+    number, about = engine.position(version, path, key)
     return render(
         request,
         "wizard/question.html",
@@ -143,7 +145,7 @@ def question(request: HttpRequest, slug: str, key: str) -> HttpResponse:
             "selected": form.selected,
             "first_choice": asked.choices[0] if asked.choices else None,
             "number": number,
-            "about": number + _questions_ahead(version, path, key),
+            "about": about,
             "action_url": _question_url(slug, key, changing=changing),
             "back_url": _back_url(slug, version, path, key, changing=changing),
         },
@@ -284,60 +286,15 @@ def _may_visit(path: engine.Path, key: str) -> bool:
     return key in path.answers or (path.next_question is not None and path.next_question.key == key)
 
 
-def _following(version: engine.Version, path: engine.Path, key: str) -> engine.Question | None:
-    """The question after `key` on the path (answered or not). Walking back through answered
-    questions and pressing Continue goes forward one question at a time, as people expect."""
-    keys = [q.key for q in version.questions]
-    for candidate in version.questions[keys.index(key) + 1 :]:
-        if candidate.key in path.answers or candidate == path.next_question:
-            return candidate
-    return path.next_question
-
-
-def _number_on_path(version: engine.Version, path: engine.Path, key: str) -> int:
-    before = 0
-    for asked in version.questions:
-        if asked.key == key:
-            break
-        if asked.key in path.answers:
-            before += 1
-    return before + 1
-
-
-def _questions_ahead(version: engine.Version, path: engine.Path, key: str) -> int:
-    """An estimate (hence "about"): the questions after `key` that are answered on the path or
-    whose condition the answers so far do not rule out."""
-    keys = [q.key for q in version.questions]
-    return sum(
-        1
-        for later in version.questions[keys.index(key) + 1 :]
-        if later.key in path.answers or _may_be_asked(later, path.answers)
-    )
-
-
-def _may_be_asked(asked: engine.Question, answers: dict[str, str]) -> bool:
-    if not asked.shown_when:
-        return True
-    return any(
-        all(answers[k] in choices for k, choices in conjunction if k in answers)
-        for conjunction in asked.shown_when
-    )
-
-
 def _back_url(
     slug: str, version: engine.Version, path: engine.Path, key: str, *, changing: bool
 ) -> str:
     if changing:
         return reverse("wizard:check", args=[slug])
-    previous = None
-    for asked in version.questions:
-        if asked.key == key:
-            break
-        if asked.key in path.answers:
-            previous = asked.key
+    previous = engine.previous_question(version, path, key)
     if previous is None:
         return reverse("wizard:policy_start", args=[slug])
-    return _question_url(slug, previous, changing=False)
+    return _question_url(slug, previous.key, changing=False)
 
 
 def _question_url(slug: str, key: str, *, changing: bool) -> str:

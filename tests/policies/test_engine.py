@@ -266,3 +266,30 @@ def test_compiled_and_naive_engines_agree_with_brute_force(seed):
             assert dict(decision.answers) == on_path
             assert ([decision.verdict.key] if decision.verdict else []) == tables["verdict"]
             assert [i.key for i in decision.steps] == tables["steps"]
+
+
+def test_back_leads_to_the_previous_answered_question_on_the_path():
+    version = make_version(PET_RULES)
+    path = engine.walk(version, {"pet": "cat", "indoors": "yes"})
+    assert engine.previous_question(version, path, "indoors").key == "pet"
+    assert engine.previous_question(version, path, "pet") is None
+    dog = engine.walk(version, {"pet": "dog", "walks": "yes"})
+    assert engine.previous_question(version, dog, "indoors").key == "walks"
+
+
+def test_continue_moves_one_question_forward_on_the_path():
+    version = make_version(PET_RULES)
+    path = engine.walk(version, {"pet": "dog", "walks": "yes", "indoors": "no"})
+    assert engine.following_question(version, path, "pet").key == "walks"
+    assert engine.following_question(version, path, "indoors") is None
+    cat = engine.walk(version, {"pet": "cat"})
+    assert engine.following_question(version, cat, "pet").key == "indoors"
+
+
+def test_position_counts_questions_that_may_still_be_asked():
+    version = make_version(PET_RULES)
+    assert engine.position(version, engine.walk(version, {}), "pet") == (1, 3)
+    cat = engine.walk(version, {"pet": "cat"})
+    assert engine.position(version, cat, "indoors") == (2, 2)
+    dog = engine.walk(version, {"pet": "dog"})
+    assert engine.position(version, dog, "walks") == (2, 3)
