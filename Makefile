@@ -44,6 +44,7 @@ test: setup lint typecheck checks test-sqlite test-postgres
 
 bench: $(STAMP)
 	$(PY) bench/engine.py
+	$(PY) bench/analysis.py
 
 # Regenerates the lock from pyproject.toml (needs uv: `pip install uv`).
 lock:

@@ -59,3 +59,8 @@ def test_every_rule_cites_a_clause_and_every_list_rule_fires_somewhere(version):
     # reachable answer set meets. (A verdict rule may also lose to a stricter one.)
     never = [r.key for r in version.rules if r.table != engine.VERDICT and r.key not in fired]
     assert never == []
+
+
+@pytest.mark.parametrize("version", all_versions())
+def test_the_static_checks_find_nothing_in_the_seed(version):
+    assert [str(finding) for finding in analysis.check(version)] == []
