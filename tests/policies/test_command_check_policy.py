@@ -7,10 +7,11 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from policies.loading import seed_files
+from policies.loading import parse_document, policy_load, seed_files
 
 GAP = """
 policy: {slug: pets, title: Pet licence}
@@ -96,8 +97,33 @@ def test_an_unknown_version_of_a_file_lists_the_versions(gap_file):
 def test_a_slug_is_checked_from_the_database(seeded):
     code, output = check("claude-code")
     assert code == 0
-    assert "claude-code 2025-08-28: 0 errors" in output
-    assert "uncited_clause" in output
+    assert "claude-code 2025-08-28: 0 errors, 0 warnings" in output
+    assert len(output.splitlines()) == 4  # one line per version, nothing to report
+
+
+@pytest.mark.django_db
+def test_warnings_of_a_policy_in_the_database_are_printed(db):
+    document = parse_document(
+        yaml.safe_load(
+            """
+policy: {slug: pets, title: Pets}
+versions: [{id: 2025-01-01}]
+clauses:
+  - {id: act, source: Act, url: "https://example.com/a", version: "1", quote: Fine.}
+  - {id: unused, source: Guide, url: "https://example.com/g", version: "1", quote: Unused.}
+questions:
+  - {id: pet, text: "Which pet?", choices: [{id: cat, label: Cat}]}
+outcomes:
+  verdict: [{id: "yes", title: "Yes", text: Fine.}]
+rules:
+  - {id: ok, then: {verdict: "yes"}, reason: Fine., cite: [act]}
+"""
+        )
+    )
+    policy_load(document=document)
+    code, output = check("pets")
+    assert code == 0
+    assert "uncited_clause" in output and "unused" in output
 
 
 @pytest.mark.django_db
