@@ -45,6 +45,7 @@ test: setup lint typecheck checks test-sqlite test-postgres
 bench: $(STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/analysis.py
+	$(PY) bench/whatif.py
 
 # Regenerates the lock from pyproject.toml (needs uv: `pip install uv`).
 lock:

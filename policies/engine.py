@@ -335,6 +335,16 @@ def validate(version: Version, answers: object) -> dict[str, str]:
     return errors
 
 
+def still_valid(version: Version, answers: Mapping[str, object]) -> dict[str, str]:
+    """The answers that are valid for this version: for carrying answers given under another
+    version (a re-check) into this one, leaving out questions or choices it no longer has."""
+    return {
+        key: value
+        for key, value in answers.items()
+        if isinstance(value, str) and value in version._choice_sets.get(key, ())
+    }
+
+
 def _holds(
     shown_when: tuple[Conjunction, ...], answers: Mapping[str, str], open_: set[str]
 ) -> bool | None:

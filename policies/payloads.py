@@ -98,4 +98,116 @@ def decision_payload(
         "answers": dict(decision.answers),
         "verdict_detail": item_payload(decision.verdict) if decision.verdict else None,
         "rules": list(decision.fired_rules),
+        "revoke_url": None,  # set only in the API response that saved a result
     }
+
+
+# A convention of the data, not of any one policy: clauses whose id starts with this are the
+# policy's standing "security and trust" links, shown on every result rather than cited by rules.
+SECURITY_CLAUSE_PREFIX = "security-"
+
+
+def security_links(version: engine.Version) -> list[dict[str, str]]:
+    return [
+        clause_payload(clause)
+        for clause in version.clauses
+        if clause.key.startswith(SECURITY_CLAUSE_PREFIX)
+    ]
+
+
+def snapshot_payload(
+    version_row: PolicyVersion, version: engine.Version, decision: engine.Decision
+) -> dict[str, Any]:
+    """Everything a saved result shows, so that its page never reads the policy again: the API
+    payload plus the questions as they were asked, the policy's title and its standing links."""
+    questions = []
+    for question in engine.path_questions(version, decision.answers):
+        answer = decision.answers[question.key]
+        choice = question.choice(answer)
+        questions.append(
+            {
+                "id": question.key,
+                "text": question.text,
+                "answer": answer,
+                "label": choice.label if choice else answer,
+            }
+        )
+    payload = decision_payload(version_row, decision)
+    del payload["revoke_url"]  # a secret of the creator, never part of what a link shows
+    return {
+        **payload,
+        "policy_title": version_row.policy.title,
+        "effective_date": version_row.version_id,
+        "questions": questions,
+        "security_links": security_links(version),
+    }
+
+
+def payload_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """What changed between two evaluations, item by item: the verdict before and after, and per
+    list the items added, removed and kept, with the clauses that changed on kept items."""
+    tables: dict[str, Any] = {}
+    for table in engine.LIST_TABLES:
+        before = {item["id"]: item for item in old.get(table, [])}
+        after = {item["id"]: item for item in new.get(table, [])}
+        changed = []
+        for key in after.keys() & before.keys():
+            old_clauses = {c["id"]: c for c in before[key]["clauses"]}
+            new_clauses = {c["id"]: c for c in after[key]["clauses"]}
+            added = [c for cid, c in new_clauses.items() if cid not in old_clauses]
+            removed = [c for cid, c in old_clauses.items() if cid not in new_clauses]
+            reworded = [
+                c
+                for cid, c in new_clauses.items()
+                if cid in old_clauses
+                and (c["quote"], c["version"])
+                != (old_clauses[cid]["quote"], old_clauses[cid]["version"])
+            ]
+            if added or removed or reworded:
+                changed.append(
+                    {
+                        "item": after[key],
+                        "clauses_added": added,
+                        "clauses_removed": removed,
+                        "clauses_reworded": reworded,
+                    }
+                )
+        tables[table] = {
+            "added": [item for key, item in after.items() if key not in before],
+            "removed": [item for key, item in before.items() if key not in after],
+            "changed": sorted(changed, key=lambda entry: list(after).index(entry["item"]["id"])),
+        }
+    return {
+        "verdict_before": old.get("verdict"),
+        "verdict_after": new.get("verdict"),
+        "verdict_changed": old.get("verdict") != new.get("verdict"),
+        "tables": tables,
+        "unchanged": old.get("verdict") == new.get("verdict")
+        and not any(t["added"] or t["removed"] or t["changed"] for t in tables.values()),
+    }
+
+
+def with_what_would_change(
+    snapshot: dict[str, Any], version: engine.Version, decision: engine.Decision, limit: int = 3
+) -> dict[str, Any]:
+    """The snapshot plus the few smallest answer changes that would change the verdict."""
+    from .whatif import what_would_change
+
+    changes = what_would_change(version, dict(decision.answers), limit=limit)
+    return {
+        **snapshot,
+        "what_would_change": [
+            {
+                "sentence": change.sentence,
+                "verdict": change.verdict.key,
+                "edits": [_edit_payload(edit) for edit in change.edits],
+                "alternatives": [_edit_payload(edit) for edit in change.alternatives],
+                "more_questions": list(change.more_questions),
+            }
+            for change in changes
+        ],
+    }
+
+
+def _edit_payload(edit: Any) -> dict[str, str | None]:
+    return {"question": edit.question, "from": edit.from_choice, "to": edit.to_choice}

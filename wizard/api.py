@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
+from ninja.responses import Status
 from pydantic import ConfigDict, StrictBool, WithJsonSchema
 
 from policies import engine
@@ -28,6 +29,9 @@ from policies.compile import (
 )
 from policies.models import Policy, PolicyVersion, today
 from policies.payloads import EvaluationFailed, decision_payload, evaluate_request
+
+from .models import Result, looks_like_token
+from .services import result_create
 
 api = NinjaAPI(
     title="Eligibility wizard API",
@@ -122,6 +126,9 @@ class DecisionOut(Schema):
     answers: dict[str, str] = Field(..., description="The answers on the path, in question order.")
     verdict_detail: ItemOut | None
     rules: list[str] = Field(..., description="The rules that fired.")
+    revoke_url: str | None = Field(
+        None, description='Only when "save" stored a result: the secret link that revokes it.'
+    )
 
 
 class ErrorsOut(Schema):
@@ -192,9 +199,56 @@ def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> dict[str, 
     """Incomplete answers are not an error: `complete` is false and `next_question` names the
     question to ask next. Unknown questions or choices, and values of the wrong type, are."""
     version_row, decision = evaluate_request(slug, payload.answers, payload.as_of)
-    # Storing shareable results arrives with the saved-results issue; until then `save` is
-    # accepted and `result_url` stays null.
-    return decision_payload(version_row, decision, result_url=None)
+    if not payload.save:
+        return decision_payload(version_row, decision, result_url=None)
+    if not decision.complete:
+        assert decision.next_question is not None
+        raise EvaluationFailed(
+            400,
+            {
+                "save": "Only complete answers can be saved; answer "
+                f"{decision.next_question.key!r} first, or send save false."
+            },
+        )
+    saved, secret = result_create(version=version_row, answers=decision.answers)
+    return {
+        **decision_payload(
+            version_row,
+            decision,
+            result_url=request.build_absolute_uri(saved.get_absolute_url()),
+        ),
+        # Shown once, to whoever saved it: the only way to revoke the link later.
+        "revoke_url": request.build_absolute_uri(
+            reverse("results:revoke", args=[saved.token, secret])
+        ),
+    }
+
+
+@api.get(
+    "/results/{token}",
+    response={200: dict[str, Any], 404: ErrorsOut, 410: ErrorsOut},
+    url_name="result_show",
+    summary="A saved result, exactly as it was saved",
+)
+def result_show(request: HttpRequest, token: str) -> Any:
+    """The snapshot of a saved result (without the answers when its creator shared the outcome
+    only). 404 for an unknown token, 410 once revoked or expired."""
+    found = (
+        Result.objects.select_related("version__policy").filter(token=token).first()
+        if looks_like_token(token)
+        else None
+    )
+    if found is None:
+        raise EvaluationFailed(404, {"token": "No saved result has this token."})
+    if found.is_gone():
+        why = "revoked" if found.revoked_at else "expired"
+        return Status(
+            410, {"errors": {"token": f"This result was {why} and is no longer available."}}
+        )
+    return {
+        **found.public_snapshot,
+        "result_url": request.build_absolute_uri(found.get_absolute_url()),
+    }
 
 
 @api.get(

@@ -8,6 +8,8 @@ from django import forms
 
 from policies import engine
 
+from .models import Result
+
 
 def _choice_list(question: engine.Question) -> str:
     labels = [choice.label for choice in question.choices]
@@ -56,3 +58,32 @@ class AnswerForm(forms.Form):
             return value if value in self.question.choice_keys else None
         initial = self.initial.get(key)
         return initial if isinstance(initial, str) else None
+
+
+class SaveResultForm(forms.Form):
+    """Privacy options for a saved result. Unticked boxes are absent from a POST, hence the
+    explicit `required=False`; the expiry defaults to never."""
+
+    outcome_only = forms.BooleanField(required=False)
+    expiry = forms.TypedChoiceField(
+        coerce=int,
+        choices=Result.Expiry.choices,
+        initial=Result.Expiry.NEVER,
+        required=False,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": "Choose when the link stops working: never, or after 7, 30 or "
+            "90 days."
+        },
+    )
+
+    def __init__(
+        self, *args: Any, slug: str, submit_label: str = "Save and see your result", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.slug = slug
+        self.submit_label = submit_label
+
+    @property
+    def expires_in_days(self) -> int:
+        return int(self.cleaned_data["expiry"] or Result.Expiry.NEVER)

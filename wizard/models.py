@@ -1,1 +1,93 @@
-"""Saved results will live here; the wizard itself keeps answers in the session."""
+"""Saved results: a snapshot of one decision, pinned to the policy version that produced it.
+
+A result holds no personal data: the answers are choice ids, the snapshot is the API's JSON for
+them. Its URL carries an unguessable token; a second, separate secret (stored only as a hash)
+lets the browser that created it revoke it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from policies.models import PolicyVersion
+
+# 22 random bytes: 176 bits, written in 30 URL-safe characters.
+TOKEN_BYTES = 22
+TOKEN_LENGTH = 30
+TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def looks_like_token(value: str) -> bool:
+    return len(value) == TOKEN_LENGTH and set(value) <= TOKEN_ALPHABET
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Result(models.Model):
+    class Expiry(models.IntegerChoices):
+        NEVER = 0, "Never"
+        WEEK = 7, "After 7 days"
+        MONTH = 30, "After 30 days"
+        QUARTER = 90, "After 90 days"
+
+    token = models.CharField(
+        max_length=TOKEN_LENGTH, unique=True, default=new_token, editable=False
+    )
+    revoke_secret_hash = models.CharField(max_length=64, editable=False)
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="results")
+    answers = models.JSONField(help_text="Question ids mapped to choice ids.")
+    snapshot = models.JSONField(help_text="The decision as the API returned it, frozen.")
+    outcome_only = models.BooleanField(
+        default=False, help_text="The share link shows the outcome but not the answers."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rechecks",
+        help_text="The older result this one re-checked.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.version} · {self.snapshot.get('verdict')} · {self.created_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("results:show", args=[self.token])
+
+    def is_gone(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is not None or (
+            self.expires_at is not None and self.expires_at <= now
+        )
+
+    def revoke_secret_matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.revoke_secret_hash, secret_hash(secret))
+
+    @property
+    def public_snapshot(self) -> dict[str, Any]:
+        """What a share link shows: without the answers when the creator asked for that."""
+        if not self.outcome_only:
+            return self.snapshot
+        hidden = {"answers", "questions", "ignored", "what_would_change"}
+        return {key: value for key, value in self.snapshot.items() if key not in hidden}

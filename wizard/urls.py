@@ -14,5 +14,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("r/", include(("wizard.result_urls", "results"), namespace="results")),
     path("", include(("wizard.page_urls", "wizard"), namespace="wizard")),
 ]

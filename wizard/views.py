@@ -23,10 +23,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -41,12 +43,15 @@ from policies.compile import (
     version_in_effect,
 )
 from policies.models import PolicyVersion
+from policies.payloads import payload_diff, snapshot_payload, with_what_would_change
 
-from .forms import AnswerForm
+from .forms import AnswerForm, SaveResultForm
+from .models import Result, looks_like_token
+from .services import result_create, result_revoke
 
 SESSION_KEY = "wizard"
 CHANGE_PARAM = "change"
-SECURITY_CLAUSE_PREFIX = "security-"
+CREATED_RESULTS_KEY = "created_results"
 
 UNREADABLE_ANSWERS = "We could not read your saved answers, so you need to start again."
 VERSION_GONE = (
@@ -158,10 +163,21 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
     progress = _load(request, slug)
     if isinstance(progress, HttpResponse):
         return progress
-    version = progress.version
-    path = engine.walk(version, progress.answers)
+    path = engine.walk(progress.version, progress.answers)
     if path.next_question is not None:
         return _redirect_to_question(slug, path.next_question, changing=False)
+    return _render_check(request, slug, progress, SaveResultForm(slug=slug))
+
+
+def _render_check(
+    request: HttpRequest,
+    slug: str,
+    progress: Progress,
+    save_form: SaveResultForm,
+    status: int = 200,
+) -> HttpResponse:
+    version = progress.version
+    path = engine.walk(version, progress.answers)
     rows = []
     last: str | None = None
     for asked in engine.path_questions(version, path.answers):
@@ -181,18 +197,22 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             "policy": progress.row.policy,
             "row": progress.row,
             "rows": rows,
+            "save_form": save_form,
             "back_url": (
                 _question_url(slug, last, changing=False)
                 if last
                 else reverse("wizard:policy_start", args=[slug])
             ),
         },
+        status=status,
     )
 
 
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def result(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET shows the result of the answers in the session; POST saves it as a shareable result
+    (with the privacy options of SaveResultForm) and leads to its permanent link."""
     progress = _load(request, slug)
     if isinstance(progress, HttpResponse):
         return progress
@@ -202,25 +222,42 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
         return _restart(request, slug, UNREADABLE_ANSWERS)
     if not decision.complete:
         return _redirect_to_question(slug, decision.next_question, changing=False)
+    save_form = SaveResultForm(request.POST if request.method == "POST" else None, slug=slug)
+    if request.method == "POST" and save_form.is_valid():
+        saved, secret = result_create(
+            version=progress.row,
+            answers=progress.answers,
+            outcome_only=save_form.cleaned_data["outcome_only"],
+            expires_in_days=save_form.expires_in_days,
+        )
+        _remember_created(request, saved.token, secret)
+        return redirect("results:saved", token=saved.token)
+    snapshot = with_what_would_change(
+        snapshot_payload(progress.row, version, decision), version, decision
+    )
     return render(
         request,
         "wizard/result.html",
-        {
-            "policy": progress.row.policy,
-            "row": progress.row,
-            "decision": decision,
-            "verdict": decision.verdict,
-            # The "Security and trust" links are clauses like any other, so admins edit them.
-            "security_clauses": [
-                clause
-                for clause in version.clauses
-                if clause.key.startswith(SECURITY_CLAUSE_PREFIX)
-            ],
-        },
+        {"snap": snapshot, "save_form": save_form},
+        status=400 if save_form.errors else 200,
     )
 
 
 # --- the session ---------------------------------------------------------------------------------
+
+
+def _remember_created(request: HttpRequest, token: str, secret: str) -> None:
+    """The creator's browser keeps each result's revoke secret, to show it on the saved page."""
+    created = request.session.get(CREATED_RESULTS_KEY)
+    created = dict(created) if isinstance(created, dict) else {}
+    created[token] = secret
+    request.session[CREATED_RESULTS_KEY] = created
+
+
+def created_secret(request: HttpRequest, token: str) -> str | None:
+    created = request.session.get(CREATED_RESULTS_KEY)
+    secret = created.get(token) if isinstance(created, dict) else None
+    return secret if isinstance(secret, str) else None
 
 
 def _load(request: HttpRequest, slug: str) -> Progress | HttpResponse:
@@ -309,3 +346,189 @@ def _redirect_to_question(
     if question is None:
         return HttpResponseRedirect(reverse("wizard:check", args=[slug]))
     return HttpResponseRedirect(_question_url(slug, question.key, changing=changing))
+
+
+# --- saved results: the share page and what hangs off it ------------------------------------------
+
+
+def _find_result(token: str) -> Result:
+    """The result for a token, or 404 for anything malformed or unknown. One query."""
+    if not looks_like_token(token):
+        raise Http404("No such result.")
+    found = Result.objects.select_related("version__policy").filter(token=token).first()
+    if found is None:
+        raise Http404("No such result.")
+    return found
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Result pages are unlisted: no referrer leaks the token, and search engines keep out."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _gone(request: HttpRequest, found: Result) -> HttpResponse:
+    revoked = found.revoked_at is not None
+    return _private(
+        render(request, "results/gone.html", {"revoked": revoked, "result": found}, status=410)
+    )
+
+
+def _newer_version(found: Result) -> PolicyVersion | None:
+    """The version in effect now, when it is not the one the result was checked against."""
+    try:
+        current = version_in_effect(found.version.policy.slug)
+    except (PolicyNotFound, AsOfError):
+        return None
+    return current if current.pk != found.version_id else None
+
+
+def _share_context(found: Result, newer: PolicyVersion | None) -> dict[str, Any]:
+    return {
+        "result": found,
+        "snap": found.public_snapshot,
+        "newer": newer,
+        "json_url": reverse("results:download", args=[found.token, "json"]),
+        "markdown_url": reverse("results:download", args=[found.token, "md"]),
+    }
+
+
+@require_safe
+def result_show(request: HttpRequest, token: str) -> HttpResponse:
+    """The permanent link: the snapshot exactly as saved, never re-evaluated. Two queries; an
+    unchanged page answers If-None-Match with 304."""
+    found = _find_result(token)
+    if found.is_gone():
+        return _gone(request, found)
+    newer = _newer_version(found)
+    # The snapshot never changes; only the "policy changed" notice can, so it is in the tag.
+    etag = f'"{found.token}-{newer.version_id if newer else "current"}-1"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        return _private(not_modified)
+    response = render(request, "results/share.html", _share_context(found, newer))
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return _private(response)
+
+
+@never_cache
+@require_safe
+def result_saved(request: HttpRequest, token: str) -> HttpResponse:
+    """What the creator sees right after saving: the share link, and the revoke link that only
+    their browser knows."""
+    found = _find_result(token)
+    if found.is_gone():
+        return _gone(request, found)
+    secret = created_secret(request, token)
+    context = _share_context(found, _newer_version(found))
+    context["share_url"] = request.build_absolute_uri(found.get_absolute_url())
+    if secret:
+        context["revoke_url"] = request.build_absolute_uri(
+            reverse("results:revoke", args=[token, secret])
+        )
+    return _private(render(request, "results/saved.html", context))
+
+
+@require_safe
+def result_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    found = _find_result(token)
+    if found.is_gone():
+        return _gone(request, found)
+    snapshot = {
+        **found.public_snapshot,
+        "result_url": request.build_absolute_uri(found.get_absolute_url()),
+    }
+    filename = f"{snapshot['policy']}-{snapshot['version']}-result"
+    if fmt == "json":
+        response: HttpResponse = JsonResponse(snapshot, json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+    else:
+        text = render_to_string("results/result.md", {"snap": snapshot, "result": found})
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.md"'
+    return _private(response)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def result_recheck(request: HttpRequest, token: str) -> HttpResponse:
+    """The same answers under the version in effect now, and what changed item by item. GET only
+    shows; POST saves the re-check as a new result linked to the old one."""
+    found = _find_result(token)
+    if found.is_gone():
+        return _gone(request, found)
+    try:
+        current = version_in_effect(found.version.policy.slug)
+    except (PolicyNotFound, AsOfError):
+        raise Http404("The policy is no longer published.") from None
+    version = compiled(current)
+    # Questions the current version no longer asks, or choices it no longer offers, are left out.
+    answers = engine.still_valid(version, found.answers)
+    dropped = [key for key in found.answers if key not in answers]
+    decision = engine.evaluate(version, answers)
+    context: dict[str, Any] = {
+        "result": found,
+        "snap": found.public_snapshot,
+        "current": current,
+        "dropped": [] if found.outcome_only else dropped,
+        "same_version": current.pk == found.version_id,
+    }
+    if not decision.complete:
+        context["next_question"] = decision.next_question
+        return _private(render(request, "results/recheck.html", context))
+    if request.method == "POST":
+        expires_in = (
+            (found.expires_at - found.created_at).days if found.expires_at is not None else 0
+        )
+        saved, secret = result_create(
+            version=current,
+            answers=answers,
+            outcome_only=found.outcome_only,
+            expires_in_days=expires_in,
+            previous=found,
+        )
+        _remember_created(request, saved.token, secret)
+        return redirect("results:saved", token=saved.token)
+    new = snapshot_payload(current, version, decision)
+    context["new"] = new
+    context["diff"] = payload_diff(found.snapshot, new)
+    return _private(render(request, "results/recheck.html", context))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def result_continue(request: HttpRequest, token: str) -> HttpResponse:
+    """Carry a result's answers into the wizard, pinned to the version in effect now, to answer
+    what the current version newly asks. Not for outcome-only links, which hide the answers."""
+    found = _find_result(token)
+    if found.is_gone():
+        return _gone(request, found)
+    if found.outcome_only or request.method != "POST":
+        return redirect("results:recheck", token=token)
+    slug = found.version.policy.slug
+    row = _version_in_effect_or_404(slug)
+    version = compiled(row)
+    answers = engine.still_valid(version, found.answers)
+    _save(request, slug, row.pk, answers)
+    return _redirect_to_question(slug, engine.next_question(version, answers), changing=False)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def result_revoke_view(request: HttpRequest, token: str, secret: str) -> HttpResponse:
+    found = _find_result(token)
+    context: dict[str, Any] = {"result": found, "secret": secret}
+    if not found.revoke_secret_matches(secret):
+        context["state"] = "wrong_secret"
+        return _private(render(request, "results/revoke.html", context, status=403))
+    if found.revoked_at is not None:
+        context["state"] = "already_revoked"
+        return _private(render(request, "results/revoke.html", context))
+    if request.method == "POST":
+        revoked = result_revoke(result=found, secret=secret)
+        context["state"] = "revoked" if revoked else "already_revoked"
+        return _private(render(request, "results/revoke.html", context))
+    context["state"] = "confirm"
+    return _private(render(request, "results/revoke.html", context))

@@ -17,6 +17,7 @@ from tests.factories import (
     publish,
     small_policy,
 )
+from wizard.models import Result
 
 pytestmark = pytest.mark.django_db
 
@@ -165,13 +166,14 @@ def test_a_null_as_of_means_today(client):
     assert body["version"] == "2025-01-01"
 
 
-def test_saving_is_accepted_and_gives_no_result_url_yet(client):
+def test_without_save_nothing_is_stored_and_there_is_no_result_url(client):
     small_policy()
 
-    response = evaluate(client, {"answers": {"pet": "cat"}, "save": True})
+    response = evaluate(client, {"answers": {"pet": "cat"}, "save": False})
 
     assert response.status_code == 200
     assert response.json()["result_url"] is None
+    assert not Result.objects.exists()
 
 
 def test_it_accepts_posts_from_clients_without_a_csrf_cookie():

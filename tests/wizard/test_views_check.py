@@ -71,14 +71,16 @@ def test_it_leaves_out_questions_off_the_path(client):
     assert "Will you walk it daily?" not in html
 
 
-def test_it_links_to_the_result(client):
+def test_it_offers_to_save_the_result_with_privacy_options(client):
     small_policy()
     answer_all(client, pet="cat")
 
     html = client.get(CHECK_URL).content.decode()
 
-    assert f'<a href="{reverse("wizard:result", args=["pets"])}" class="button">' in html
-    assert "See your result" in html
+    assert f'<form method="post" action="{reverse("wizard:result", args=["pets"])}"' in html
+    assert 'name="outcome_only"' in html
+    assert 'name="expiry" value="30"' in html
+    assert "Save and see your result" in html
 
 
 def test_the_back_link_goes_to_the_last_question(client):

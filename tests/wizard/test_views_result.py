@@ -62,7 +62,10 @@ def test_it_shows_the_version_used(client):
 
     html = client.get(RESULT_URL).content.decode()
 
-    assert "Checked against version <strong>2025-01-01</strong> of Pet licence." in html
+    assert (
+        "Checked against version <strong>2025-01-01</strong> of Pet licence"
+        " (in effect from 2025-01-01)." in html
+    )
 
 
 def test_it_lists_numbered_steps_with_reasons_and_cited_clauses(client):

@@ -1,0 +1,65 @@
+"""Writes of the wizard app. Each is one keyword-only function in a transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+
+from policies import engine
+from policies.compile import compiled
+from policies.models import PolicyVersion
+from policies.payloads import snapshot_payload, with_what_would_change
+
+from .models import TOKEN_BYTES, Result, secret_hash
+
+
+class IncompleteAnswers(ValueError):
+    """Only a complete, valid answer set has a result to save."""
+
+
+def result_create(
+    *,
+    version: PolicyVersion,
+    answers: Mapping[str, str],
+    outcome_only: bool = False,
+    expires_in_days: int = 0,
+    previous: Result | None = None,
+) -> tuple[Result, str]:
+    """Evaluate `answers` on `version` and store the decision as a result. Returns the result and
+    its revoke secret, which is stored only as a hash and must be handed to the creator now."""
+    engine_version = compiled(version)
+    decision = engine.evaluate(engine_version, dict(answers))
+    if not decision.complete:
+        raise IncompleteAnswers(dict(decision.errors) or decision.next_question)
+    snapshot = with_what_would_change(
+        snapshot_payload(version, engine_version, decision), engine_version, decision
+    )
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    now = timezone.now()
+    with transaction.atomic():
+        result = Result.objects.create(
+            version=version,
+            answers=dict(decision.answers),
+            snapshot=snapshot,
+            outcome_only=outcome_only,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+            revoke_secret_hash=secret_hash(secret),
+            previous=previous,
+        )
+    return result, secret
+
+
+def result_revoke(*, result: Result, secret: str) -> bool:
+    """Revoke once. False (and no change) when the secret is wrong or it is already revoked."""
+    if not result.revoke_secret_matches(secret):
+        return False
+    with transaction.atomic():
+        updated = Result.objects.filter(pk=result.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    return updated == 1
