@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: setup db run test lint typecheck checks test-sqlite test-postgres bench lock clean
+.PHONY: setup db run serve test lint typecheck checks test-sqlite test-postgres bench lock clean
 
 # setup also prepares the local database, so `manage.py evaluate` works right after it.
 setup: $(STAMP) db
@@ -22,6 +22,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The production profile: DEBUG off, collected static files served by WhiteNoise, gunicorn.
+# Set DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and (behind TLS) DJANGO_HTTPS=1.
+serve: setup
+	DJANGO_STATIC_FROM_FINDERS=0 $(PY) manage.py collectstatic --noinput -v 0
+	DJANGO_STATIC_FROM_FINDERS=0 $(VENV)/bin/gunicorn -c wizard/gunicorn_conf.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -17,3 +17,12 @@ def seeded(db):
     """Every seeded policy, loaded as `make run` loads it."""
     for path in seed_files():
         policy_load(document=read_document(path))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Rate-limit counters live in the cache; each test starts with none used.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -186,12 +186,12 @@ class PolicySummaryOut(Schema):
 
 # --- endpoints ------------------------------------------------------------------------------------
 
-ERRORS = {400: ErrorsOut, 404: ErrorsOut}
+ERRORS = {400: ErrorsOut, 404: ErrorsOut, 503: ErrorsOut}
 
 
 @api.post(
     "/policies/{slug}/evaluate",
-    response={200: DecisionOut, **ERRORS},
+    response={200: DecisionOut, **ERRORS, 429: ErrorsOut},
     url_name="policy_evaluate",
     summary="Evaluate answers",
 )

@@ -59,8 +59,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session middleware, so a session that cannot be saved also gets the 503 page.
+    "wizard.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "wizard.middleware.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -114,6 +117,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Behind HTTPS (the production profile): secure cookies, HSTS and a redirect from plain HTTP.
+# DJANGO_PROXY_SSL_HEADER trusts a proxy's X-Forwarded-Proto; set it only behind such a proxy.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env_bool("DJANGO_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz answers over plain HTTP too, for load balancers probing the container directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Rate limits per client address (see wizard/middleware.py). The default cache is per process;
+# with several workers, point DJANGO_CACHE_LOCATION at a shared cache for exact limits.
+RATE_LIMIT_API = env_str("WIZARD_RATE_LIMIT_API", "120/m")
+RATE_LIMIT_SAVE = env_str("WIZARD_RATE_LIMIT_SAVE", "20/m")
+RATE_LIMIT_LOGIN = env_str("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+CACHES = {
+    "default": {
+        "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
+    }
+}
+
 # No inline script or style anywhere, so the policy can stay strict.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -134,6 +163,14 @@ NINJA_PAGINATION_PER_PAGE = 100
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Result tokens and revoke secrets live in URLs; no log line may carry them.
+    "filters": {"redact_secrets": {"()": "wizard.logs.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # Django's own request loggers propagate to the root handler (and its filter).
+        "django": {"level": env_str("DJANGO_LOG_LEVEL", "WARNING")},
+    },
 }
