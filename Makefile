@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: setup db run serve test lint typecheck checks test-sqlite test-postgres bench lock clean
+.PHONY: setup db run serve test lint typecheck checks test-sqlite test-postgres test-browser bench lock clean
 
 # setup also prepares the local database, so `manage.py evaluate` works right after it.
 setup: $(STAMP) db
@@ -48,10 +48,19 @@ test-postgres: $(STAMP)
 
 test: setup lint typecheck checks test-sqlite test-postgres
 
+# Only the Playwright tests (part of both pytest runs above); prints the page budgets at the end.
+test-browser: $(STAMP)
+	env -u DATABASE_URL $(VENV)/bin/pytest -m browser tests/browser
+
 bench: $(STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/analysis.py
 	$(PY) bench/whatif.py
+	$(PY) bench/http_bench.py
+
+# The load and soak test: 50 browsers walking the wizard for 60 s against gunicorn + PostgreSQL.
+load: $(STAMP)
+	$(PY) bench/load.py
 
 # Regenerates the lock from pyproject.toml (needs uv: `pip install uv`).
 lock:

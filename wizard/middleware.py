@@ -104,5 +104,3 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
         return response
-
-

@@ -14,6 +14,12 @@ person pressed "Start now", so a version published halfway through never changes
 Session data comes back from the client's session store, so it is checked on every read; anything
 unexpected (wrong types, unknown ids, a version that is gone) restarts the wizard with a message.
 All policy data is read through `policies.compile`; all decisions are made by `policies.engine`.
+
+With JavaScript on, htmx enhances the wizard's own forms (policy start, questions) without changing
+this flow: a form posts to the same URL, and the browser follows the same redirect, but as an htmx
+request, so the page it lands on (`_page`) answers with only its `swap` partial for #main-content
+and pushes its URL into the history. The server decides where each answer leads, exactly as without
+JavaScript; a history restore (Back or Forward) gets the whole page.
 """
 
 from __future__ import annotations
@@ -28,9 +34,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
+from django_htmx.http import push_url
+from django_htmx.middleware import HtmxDetails
 
 from policies import engine
 from policies.compile import (
@@ -57,6 +66,17 @@ UNREADABLE_ANSWERS = "We could not read your saved answers, so you need to start
 VERSION_GONE = (
     "The version of the policy you started with is no longer available, so you need to start again."
 )
+STALE_STEP = (
+    "That question no longer applies to your answers, which may have changed in another tab or "
+    "window. The answer you sent was not saved: carry on from here."
+)
+NOT_FINISHED = "Some questions still need an answer, so nothing was saved. Carry on from here."
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that has been through django-htmx's middleware."""
+
+    htmx: HtmxDetails
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,22 @@ class Progress:
 
 
 # --- pages ---------------------------------------------------------------------------------------
+
+
+def _page(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """A wizard page: the whole of it, or for an htmx swap only its `swap` partial (title, back
+    link, messages and main content). The page an htmx form ends up on after the redirect pushes
+    its own URL, so Back and Forward walk the same URLs as without JavaScript; a form shown again
+    with an error stays on its URL."""
+    swapping = bool(request.htmx) and not request.htmx.history_restore_request
+    response = render(request, f"{template}#swap" if swapping else template, context, status=status)
+    if swapping and request.method in ("GET", "HEAD"):
+        push_url(response, request.get_full_path())
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_safe
@@ -87,14 +123,14 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def policy_start(request: HttpRequest, slug: str) -> HttpResponse:
+def policy_start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     row = _version_in_effect_or_404(slug)
     if request.method == "POST":
         # "Start now" (and "Start again") pins the version in effect and forgets earlier answers.
         _save(request, slug, row.pk, {})
         version = compiled(row)
         return _redirect_to_question(slug, engine.next_question(version, {}), changing=False)
-    return render(
+    return _page(
         request,
         "wizard/policy_start.html",
         {
@@ -107,7 +143,7 @@ def policy_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def question(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
     progress = _load(request, slug)
     if isinstance(progress, HttpResponse):
         return progress
@@ -118,6 +154,9 @@ def question(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     path = engine.walk(version, progress.answers)
     changing = CHANGE_PARAM in request.GET
     if not _may_visit(path, key):
+        if request.method == "POST":
+            # A stale tab or window: its answer is dropped, and the person is told so.
+            messages.info(request, STALE_STEP)
         return _redirect_to_question(slug, path.next_question, changing=changing)
 
     form = AnswerForm(
@@ -138,7 +177,7 @@ def question(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         )
 
     number, about = engine.position(version, path, key)
-    return render(
+    return _page(
         request,
         "wizard/question.html",
         {
@@ -159,7 +198,7 @@ def question(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 
 @never_cache
 @require_safe
-def check(request: HttpRequest, slug: str) -> HttpResponse:
+def check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     progress = _load(request, slug)
     if isinstance(progress, HttpResponse):
         return progress
@@ -170,7 +209,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_check(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     slug: str,
     progress: Progress,
     save_form: SaveResultForm,
@@ -190,7 +229,7 @@ def _render_check(
                 "change_url": _question_url(slug, asked.key, changing=True),
             }
         )
-    return render(
+    return _page(
         request,
         "wizard/check.html",
         {
@@ -221,6 +260,8 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
     if decision.errors:
         return _restart(request, slug, UNREADABLE_ANSWERS)
     if not decision.complete:
+        if request.method == "POST":
+            messages.info(request, NOT_FINISHED)
         return _redirect_to_question(slug, decision.next_question, changing=False)
     save_form = SaveResultForm(request.POST if request.method == "POST" else None, slug=slug)
     if request.method == "POST" and save_form.is_valid():
@@ -361,9 +402,12 @@ def _find_result(token: str) -> Result:
     return found
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Result pages are unlisted: no referrer leaks the token, and search engines keep out."""
-    response["Referrer-Policy"] = "no-referrer"
+def _private(response: HttpResponse, *, posts_forms: bool = False) -> HttpResponse:
+    """Result pages are unlisted: no referrer carries the token anywhere, and search engines keep
+    out. Pages with their own POST forms (revoke, save a re-check) use `same-origin` instead:
+    under `no-referrer` browsers send `Origin: null` with those forms, which Django's CSRF check
+    rightly refuses; `same-origin` still never sends the token to another site."""
+    response["Referrer-Policy"] = "same-origin" if posts_forms else "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -477,7 +521,7 @@ def result_recheck(request: HttpRequest, token: str) -> HttpResponse:
     }
     if not decision.complete:
         context["next_question"] = decision.next_question
-        return _private(render(request, "results/recheck.html", context))
+        return _private(render(request, "results/recheck.html", context), posts_forms=True)
     if request.method == "POST":
         expires_in = (
             (found.expires_at - found.created_at).days if found.expires_at is not None else 0
@@ -494,7 +538,7 @@ def result_recheck(request: HttpRequest, token: str) -> HttpResponse:
     new = snapshot_payload(current, version, decision)
     context["new"] = new
     context["diff"] = payload_diff(found.snapshot, new)
-    return _private(render(request, "results/recheck.html", context))
+    return _private(render(request, "results/recheck.html", context), posts_forms=True)
 
 
 @never_cache
@@ -522,13 +566,28 @@ def result_revoke_view(request: HttpRequest, token: str, secret: str) -> HttpRes
     context: dict[str, Any] = {"result": found, "secret": secret}
     if not found.revoke_secret_matches(secret):
         context["state"] = "wrong_secret"
-        return _private(render(request, "results/revoke.html", context, status=403))
+        return _private(
+            render(request, "results/revoke.html", context, status=403), posts_forms=True
+        )
     if found.revoked_at is not None:
         context["state"] = "already_revoked"
-        return _private(render(request, "results/revoke.html", context))
+        return _private(render(request, "results/revoke.html", context), posts_forms=True)
     if request.method == "POST":
         revoked = result_revoke(result=found, secret=secret)
         context["state"] = "revoked" if revoked else "already_revoked"
-        return _private(render(request, "results/revoke.html", context))
+        return _private(render(request, "results/revoke.html", context), posts_forms=True)
     context["state"] = "confirm"
-    return _private(render(request, "results/revoke.html", context))
+    return _private(render(request, "results/revoke.html", context), posts_forms=True)
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form came without a valid token (cookies blocked or cleared, or a
+    page from another site posting here). Nothing was saved; the link leads back, by GET, to the
+    page the form was on. Same page for htmx requests, which swap it into the body."""
+    back = request.get_full_path()
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=set()):
+        back = reverse("wizard:start")
+    return render(request, "403_csrf.html", {"back_url": back}, status=403)

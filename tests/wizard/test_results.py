@@ -320,3 +320,12 @@ def test_outcome_only_results_hide_what_would_change(client):
     result, _ = saved_cat(client, outcome_only="1")
     assert "what_would_change" in result.snapshot
     assert "what_would_change" not in result.public_snapshot
+
+
+def test_result_pages_with_their_own_forms_keep_the_referrer_on_this_site(client):
+    result, _ = saved_cat(client)
+    recheck = client.get(reverse("results:recheck", args=[result.token]))
+    revoke = client.get(reverse("results:revoke", args=[result.token, "x" * 30]))
+    assert recheck["Referrer-Policy"] == revoke["Referrer-Policy"] == "same-origin"
+    for response in (recheck, revoke):
+        assert "noindex" in response["X-Robots-Tag"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template.loader import get_template
 from django.test import Client
@@ -89,7 +91,7 @@ def test_the_back_link_goes_to_the_last_question(client):
 
     html = client.get(CHECK_URL).content.decode()
 
-    assert f'<a href="{question_url("walks")}" class="back-link">' in html
+    assert f'<a href="{question_url("walks")}" class="back-link" id="back-link">' in html
 
 
 def test_it_redirects_incomplete_answers_to_the_next_question(client):
@@ -132,7 +134,9 @@ def test_it_has_no_inline_script_or_style(client):
 
     html = client.get(CHECK_URL).content.decode()
 
-    assert "<script" not in html and "<style" not in html and "style=" not in html
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert all('src="/static/js/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in html and "style=" not in html
 
 
 def test_the_answers_are_a_named_partial():
@@ -145,3 +149,29 @@ def test_it_uses_two_queries(client, django_assert_max_num_queries):
 
     with django_assert_max_num_queries(2):  # session, pinned version
         client.get(CHECK_URL)
+
+
+def test_an_htmx_request_gets_the_check_partial_and_pushes_its_url(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    response = client.get(CHECK_URL, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<title>Check your answers - Pet licence - Eligibility wizard</title>" in html
+    assert f'<a href="{question_url("pet")}" class="back-link" id="back-link" hx-swap-oob' in html
+    assert '<div id="check-answers">' in html
+    assert response["HX-Push-Url"] == CHECK_URL
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_save_form_is_a_plain_form_that_ignores_a_double_click(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    html = client.get(CHECK_URL).content.decode()
+
+    form = re.search(r"<form[^>]*>", html).group(0)
+    assert "hx-post" not in form  # saving leads to a new page, the result's own link
+    assert "data-prevent-double-click" in form

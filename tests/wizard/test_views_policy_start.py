@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.template.loader import get_template
@@ -31,7 +32,7 @@ def test_it_shows_the_title_summary_and_version_in_effect(client):
     assert f'<form method="post" action="{START_URL}"' in html
     assert "csrfmiddlewaretoken" in html
     assert "Start now" in html
-    assert f'<a href="{reverse("wizard:start")}" class="back-link">' in html
+    assert f'<a href="{reverse("wizard:start")}" class="back-link" id="back-link">' in html
 
 
 def test_it_shows_the_version_in_effect_today_not_a_later_one(client):
@@ -103,7 +104,9 @@ def test_it_has_no_inline_script_or_style(client):
 
     html = client.get(START_URL).content.decode()
 
-    assert "<script" not in html and "<style" not in html and "style=" not in html
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert all('src="/static/js/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in html and "style=" not in html
 
 
 def test_the_start_section_is_a_named_partial():
@@ -118,3 +121,24 @@ def test_it_uses_a_few_queries(client, django_assert_max_num_queries):
         client.get(START_URL)
     with django_assert_max_num_queries(5):  # version in effect, session read and write
         client.post(START_URL)
+
+
+def test_an_htmx_request_gets_the_start_partial(client):
+    small_policy()
+
+    response = client.get(START_URL, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<title>Pet licence - Eligibility wizard</title>" in html
+    assert '<div id="policy-start">' in html
+    assert response["HX-Push-Url"] == START_URL
+
+
+def test_start_now_with_htmx_redirects_to_the_first_question_like_a_plain_post(client):
+    small_policy()
+
+    response = client.post(START_URL, headers={"HX-Request": "true"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wizard:question", args=["pets", "pet"])

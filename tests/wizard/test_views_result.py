@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -15,7 +16,8 @@ from policies.compile import version_in_effect
 from policies.loading import SEED_DIR
 from policies.models import Outcome, PolicyVersion
 from tests.factories import ClauseFactory, OutcomeFactory, RuleFactory, publish, small_policy
-from wizard.views import UNREADABLE_ANSWERS
+from wizard.models import Result
+from wizard.views import NOT_FINISHED, UNREADABLE_ANSWERS
 
 pytestmark = pytest.mark.django_db
 
@@ -219,6 +221,17 @@ def test_it_redirects_incomplete_answers_to_the_next_question(client):
     assert response["Location"] == reverse("wizard:question", args=["pets", "walks"])
 
 
+def test_saving_incomplete_answers_from_a_stale_tab_saves_nothing_and_says_so(client):
+    small_policy()
+    answer_all(client, pet="dog")
+
+    response = client.post(RESULT_URL, follow=True)
+
+    assert response.redirect_chain == [(reverse("wizard:question", args=["pets", "walks"]), 302)]
+    assert NOT_FINISHED in response.content.decode()
+    assert not Result.objects.exists()
+
+
 def test_it_sends_a_visitor_without_answers_to_the_policy_start_page(client):
     small_policy()
 
@@ -249,7 +262,9 @@ def test_it_has_no_inline_script_or_style(client):
 
     html = client.get(RESULT_URL).content.decode()
 
-    assert "<script" not in html and "<style" not in html and "style=" not in html
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert all('src="/static/js/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in html and "style=" not in html
 
 
 def test_the_result_is_a_named_partial():

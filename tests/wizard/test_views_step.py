@@ -20,9 +20,11 @@ from tests.factories import (
     publish,
     small_policy,
 )
-from wizard.views import UNREADABLE_ANSWERS, VERSION_GONE
+from wizard.views import STALE_STEP, UNREADABLE_ANSWERS, VERSION_GONE
 
 pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
 
 
 def question_url(key: str, slug: str = "pets", *, change: bool = False) -> str:
@@ -95,7 +97,9 @@ def test_it_has_no_inline_script_or_style(client):
 
     html = client.get(question_url("pet")).content.decode()
 
-    assert "<script" not in html and "<style" not in html and "style=" not in html
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert all('src="/static/js/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in html and "style=" not in html
 
 
 def test_the_question_form_is_a_named_partial():
@@ -210,7 +214,8 @@ def test_the_back_link_of_the_first_question_goes_to_the_policy_start_page(clien
 
     html = client.get(question_url("pet")).content.decode()
 
-    assert f'<a href="{reverse("wizard:policy_start", args=["pets"])}" class="back-link">' in html
+    start_url = reverse("wizard:policy_start", args=["pets"])
+    assert f'<a href="{start_url}" class="back-link" id="back-link">' in html
 
 
 def test_the_back_link_goes_to_the_previous_question_on_the_path(client):
@@ -220,7 +225,7 @@ def test_the_back_link_goes_to_the_previous_question_on_the_path(client):
 
     html = client.get(question_url("walks")).content.decode()
 
-    assert f'<a href="{question_url("pet")}" class="back-link">' in html
+    assert f'<a href="{question_url("pet")}" class="back-link" id="back-link">' in html
 
 
 def test_the_back_link_of_a_change_goes_to_the_check_page(client):
@@ -230,7 +235,10 @@ def test_the_back_link_of_a_change_goes_to_the_check_page(client):
 
     html = client.get(question_url("pet", change=True)).content.decode()
 
-    assert f'<a href="{reverse("wizard:check", args=["pets"])}" class="back-link">' in html
+    assert (
+        f'<a href="{reverse("wizard:check", args=["pets"])}" class="back-link" id="back-link">'
+        in html
+    )
     assert f'action="{question_url("pet", change=True)}"' in html
 
 
@@ -379,14 +387,198 @@ def test_other_policies_in_the_session_survive_a_restart(client):
     assert client.session["wizard"] == {"other": {"version": other.pk, "answers": {"pet": "cat"}}}
 
 
-def test_it_rejects_a_post_without_a_csrf_token():
-    small_policy()
+def csrf_client() -> Client:
+    """A client that, like a browser, is refused without the form's token; started on `pets`."""
     client = Client(enforce_csrf_checks=True)
-    client.get(reverse("wizard:policy_start", args=["pets"]))
+    html = client.get(reverse("wizard:policy_start", args=["pets"])).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    client.post(reverse("wizard:policy_start", args=["pets"]), {"csrfmiddlewaretoken": token})
+    return client
 
-    response = client.post(question_url("pet"), {"pet": "dog"})
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_post_without_a_csrf_token_gets_a_clear_page_and_saves_nothing(headers):
+    small_policy()
+    client = csrf_client()
+
+    response = client.post(question_url("pet"), {"pet": "dog"}, headers=headers)
 
     assert response.status_code == 403
+    html = response.content.decode()
+    assert "<title>Your form was not sent - Eligibility wizard</title>" in html
+    assert "nothing was saved" in html
+    assert f'<a href="{question_url("pet")}" class="button">Go back and try again</a>' in html
+    assert stored(client)["answers"] == {}
+    assert client.get(question_url("pet")).status_code == 200  # the way back works
+
+
+def test_a_post_with_the_csrf_token_from_the_form_is_accepted():
+    small_policy()
+    client = csrf_client()
+    html = client.get(question_url("pet")).content.decode()
+    form = re.search(r"<form.*?</form>", html, re.S).group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+
+    response = client.post(
+        question_url("pet"), {"pet": "dog", "csrfmiddlewaretoken": token}, headers=HTMX
+    )
+
+    assert response.status_code == 302
+    assert stored(client)["answers"] == {"pet": "dog"}
+
+
+# --- htmx: the same flow, with the page's partial for #main-content ----------------------------
+
+
+def test_the_form_is_enhanced_by_htmx_and_still_posts_without_it(client):
+    small_policy()
+    start(client)
+
+    html = client.get(question_url("pet", change=True)).content.decode()
+
+    form = re.search(r"<form.*?>", html, re.S).group(0)
+    url = question_url("pet", change=True)
+    assert f'method="post" action="{url}"' in form
+    assert f'hx-post="{url}" hx-target="#main-content"' in form
+    assert 'hx-sync="this:drop"' in form  # a double-click sends one request
+    assert '<script src="/static/js/htmx.min.js" defer></script>' in html
+    assert '<meta name="htmx-config"' in html and '"allowEval": false' in html
+
+
+def test_an_htmx_request_gets_the_question_partial_and_pushes_its_url(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+
+    response = client.get(question_url("walks"), headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and "<header" not in html and "<footer" not in html
+    assert html.strip().startswith(
+        "<title>Will you walk it daily? - Pet licence - Eligibility wizard</title>"
+    )
+    assert (
+        f'<a href="{question_url("pet")}" class="back-link" id="back-link" hx-swap-oob="true">'
+        in html
+    )
+    assert '<div id="question-form">' in html and "Question 2 of about 2" in html
+    assert "csrfmiddlewaretoken" in html
+    assert response["HX-Push-Url"] == question_url("walks")
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_answer_redirects_like_a_plain_post_and_the_next_page_is_pushed(client):
+    small_policy()
+    start(client)
+
+    response = client.post(question_url("pet"), {"pet": "dog"}, headers=HTMX)
+
+    assert response.status_code == 302
+    assert response["Location"] == question_url("walks")
+    assert stored(client)["answers"] == {"pet": "dog"}
+    followed = client.get(response["Location"], headers=HTMX)  # as the browser follows it
+    assert followed["HX-Push-Url"] == question_url("walks")
+    assert '<div id="question-form">' in followed.content.decode()
+
+
+def test_an_htmx_answer_with_an_error_gets_the_partial_and_stays_on_its_url(client):
+    small_policy()
+    start(client)
+
+    response = client.post(question_url("pet"), {}, headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<title>Error: Which pet?" in html
+    assert '<div class="error-summary" role="alert"' in html
+    assert '<a href="#pet-cat">' in html
+    assert "<html" not in html
+    assert "HX-Push-Url" not in response
+    assert stored(client)["answers"] == {}
+
+
+def test_a_history_restore_gets_the_whole_page(client):
+    small_policy()
+    start(client)
+
+    response = client.get(
+        question_url("pet"), headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert html.startswith("<!doctype html>") and "<footer" in html
+    assert "HX-Push-Url" not in response
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_whole_page_also_varies_on_hx_request(client):
+    small_policy()
+    start(client)
+
+    response = client.get(question_url("pet"))
+
+    assert "HX-Request" in response["Vary"]  # a cache must not serve the partial for the page
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def test_a_double_submitted_answer_is_stored_once_and_leads_to_the_same_page(client):
+    small_policy()
+    start(client)
+
+    first = answer(client, "pet", "dog")
+    second = answer(client, "pet", "dog")
+
+    assert first["Location"] == second["Location"] == question_url("walks")
+    assert stored(client)["answers"] == {"pet": "dog"}
+
+
+def test_a_double_submitted_change_is_stored_once_and_leads_to_the_same_page(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+    answer(client, "walks", "yes")
+
+    first = answer(client, "pet", "cat", change=True)
+    second = answer(client, "pet", "cat", change=True)
+
+    assert first["Location"] == second["Location"] == reverse("wizard:check", args=["pets"])
+    assert stored(client)["answers"] == {"pet": "cat"}
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_stale_tab_answering_a_question_off_the_path_is_told_and_nothing_is_saved(
+    client, headers
+):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")  # this tab now shows "walks"
+    answer(client, "pet", "cat", change=True)  # another tab takes "walks" off the path
+
+    response = client.post(question_url("walks"), {"walks": "yes"}, headers=headers)
+
+    check_url = reverse("wizard:check", args=["pets"])
+    assert response.status_code == 302
+    assert response["Location"] == check_url
+    assert stored(client)["answers"] == {"pet": "cat"}
+    followed = client.get(check_url, headers=headers)
+    assert STALE_STEP in followed.content.decode()
+    if headers:
+        assert followed["HX-Push-Url"] == check_url
+        assert '<div id="check-answers">' in followed.content.decode()
+
+
+def test_a_stale_tab_answering_a_question_not_reached_yet_saves_nothing(client):
+    small_policy()
+    start(client)
+
+    response = client.post(question_url("walks"), {"walks": "yes"}, headers=HTMX)
+
+    assert response["Location"] == question_url("pet")
+    assert stored(client)["answers"] == {}
+    assert STALE_STEP in client.get(question_url("pet"), headers=HTMX).content.decode()
 
 
 def test_it_uses_a_few_queries(client, django_assert_max_num_queries):
