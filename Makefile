@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: setup db run serve test lint typecheck checks test-sqlite test-postgres test-browser bench lock clean
+.PHONY: setup db run serve test lint typecheck checks test-sqlite test-postgres test-browser bench load lock clean
 
 # setup also prepares the local database, so `manage.py evaluate` works right after it.
 setup: $(STAMP) db

@@ -37,8 +37,9 @@ class AsOfError(ValueError):
 
 
 def parse_as_of(value: object) -> dt.date | None:
-    """None for no date (meaning today); a date; or AsOfError naming what is allowed."""
-    if value is None or value == "":
+    """None for no date (meaning today); a date; or AsOfError naming what is allowed. An empty
+    string is an error, not "today": leave as_of out (or send null) for today."""
+    if value is None:
         return None
     if isinstance(value, dt.date):
         return value

@@ -62,7 +62,9 @@ AnswersField = Annotated[
         }
     ),
 ]
-AsOfField = Annotated[Any, WithJsonSchema({"type": "string", "format": "date"})]
+AsOfField = Annotated[
+    Any, WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]})
+]
 
 
 class EvaluateIn(Schema):
