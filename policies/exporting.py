@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from . import engine
-from .loading import SeedError, parse_document, to_engine
+from .loading import ScenarioDoc, SeedError, parse_document, to_engine
 
 # (version id written YYYY-MM-DD, notes, status "draft" or "published", the version itself)
 VersionExport = tuple[str, str, str, engine.Version]
@@ -37,9 +37,14 @@ class ExportError(ValueError):
 
 
 def export_document(
-    slug: str, title: str, summary: str, versions: Sequence[VersionExport]
+    slug: str,
+    title: str,
+    summary: str,
+    versions: Sequence[VersionExport],
+    scenarios: Sequence[ScenarioDoc] = (),
 ) -> dict[str, Any]:
-    """The seed-format document (a plain dict, ready for `dump_yaml`) holding `versions`."""
+    """The seed-format document (a plain dict, ready for `dump_yaml`) holding `versions` and the
+    policy's `scenarios`."""
     if not versions:
         raise ExportError("there is no version to export")
     dated = sorted((_day(vid), notes, status, v) for vid, notes, status, v in versions)
@@ -74,7 +79,9 @@ def export_document(
         "rules": scopes.write(_merge_sequences([_rules(v) for v in engine_versions])),
     }
     document["outcomes"] = {table: items for table, items in document["outcomes"].items() if items}
-    _verify(document, slug, engine_versions)
+    if scenarios:
+        document["scenarios"] = [_scenario(engine_versions, s) for s in scenarios]
+    _verify(document, slug, engine_versions, scenarios)
     return document
 
 
@@ -165,6 +172,41 @@ def _condition(version: engine.Version, conj: engine.Conjunction) -> _Flow:
         assert question is not None  # the Version checked its references
         condition[key] = _FlowList(c for c in question.choice_keys if c in choices)
     return condition
+
+
+def scenario_fits(scenario: ScenarioDoc, versions: Iterable[engine.Version]) -> bool:
+    """Whether every id the scenario names is in one of the versions (else it would not load)."""
+    choices: dict[str, set[str]] = {}
+    outcomes: set[str] = set()
+    for version in versions:
+        for question in version.questions:
+            choices.setdefault(question.key, set()).update(question.choice_keys)
+        outcomes.update(outcome.key for outcome in version.outcomes)
+    return (
+        all(value in choices.get(key, ()) for key, value in scenario.answers.items())
+        and {*scenario.must_include, *scenario.must_exclude} <= outcomes
+        and (not scenario.verdict or scenario.verdict in outcomes)
+    )
+
+
+def _scenario(versions: list[engine.Version], scenario: ScenarioDoc) -> dict[str, Any]:
+    # Answers in question order (newest version first), whatever order the database kept.
+    order: dict[str, int] = {}
+    for version in reversed(versions):
+        for question in version.questions:
+            order.setdefault(question.key, len(order))
+    answers = _Flow(
+        (key, scenario.answers[key])
+        for key in sorted(scenario.answers, key=lambda key: (order.get(key, len(order)), key))
+    )
+    return {
+        "name": scenario.name,
+        **_record(as_of=scenario.as_of, answers=answers, verdict=scenario.verdict),
+        **_record(
+            must_include=_FlowList(scenario.must_include),
+            must_exclude=_FlowList(scenario.must_exclude),
+        ),
+    }
 
 
 def _question(version: engine.Version, question: engine.Question) -> dict[str, Any]:
@@ -421,12 +463,22 @@ class _Scopes:
 # --- the check ------------------------------------------------------------------------------------
 
 
-def _verify(document: dict[str, Any], slug: str, versions: list[engine.Version]) -> None:
+def _verify(
+    document: dict[str, Any],
+    slug: str,
+    versions: list[engine.Version],
+    scenarios: Sequence[ScenarioDoc],
+) -> None:
     try:
         parsed = parse_document(yaml.safe_load(dump_yaml(document)))
         read_back = [to_engine(slug, version) for version in parsed.versions]
     except SeedError as exc:
         raise ExportError(f"the export would not load: {exc}") from None
+    for written, back in zip(scenarios, parsed.scenarios, strict=False):
+        if written != back:
+            raise ExportError(f"scenario {written.name!r} would not load back the same")
+    if len(parsed.scenarios) != len(scenarios):
+        raise ExportError("the scenarios would not load back the same")
     for original, copy in zip(versions, read_back, strict=True):
         expected = _as_loaded(original, slug, copy.version)
         if copy != expected:

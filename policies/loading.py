@@ -6,15 +6,22 @@ record can be limited to some versions with `from: DATE` (versions on or after i
 tables, and its `when` may be a list of alternatives (an OR); it becomes one stored rule per
 alternative and outcome, keyed `<rule id>[.<alternative number>][.<outcome id>]`.
 
-Everything is checked before anything is written: each version is first built as an engine
-`Version`, which refuses dangling references and duplicates, and then written in one transaction.
+A `scenarios:` section lists the policy's test cases (see `scenarios.py`): a name, the answers,
+an optional `as_of`, the expected `verdict` and the outcome ids that `must_include` /
+`must_exclude`.
+
+Everything is checked before anything is written, and a refusal names the line of the record at
+fault and the reason: unknown keys, duplicate ids (within a version) and references to questions,
+choices, outcomes or clauses that the version lacks. Each version is then built as an engine
+`Version`, which checks the rest, and written in one transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +29,13 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
+from . import compile as policy_compile
 from . import engine
-from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule
+from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule, Scenario
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 
-TOP_KEYS = {"policy", "versions", "clauses", "questions", "outcomes", "rules"}
+TOP_KEYS = {"policy", "versions", "clauses", "questions", "outcomes", "rules", "scenarios"}
 SCOPE_KEYS = {"from", "before", "versions"}
 RECORD_KEYS = {
     "policy": {"slug", "title", "summary"},
@@ -37,11 +45,68 @@ RECORD_KEYS = {
     "choice": {"id", "label", "help"} | SCOPE_KEYS,
     "outcome": {"id", "title", "text", "detail"} | SCOPE_KEYS,
     "rule": {"id", "when", "then", "reason", "cite", "priority"} | SCOPE_KEYS,
+    "scenario": {"name", "as_of", "answers", "verdict", "must_include", "must_exclude"},
 }
 
 
 class SeedError(ValueError):
     """The document is refused whole; the message says where and why."""
+
+
+class _Located(dict):
+    """A mapping read from YAML that remembers the line it starts on (1-based)."""
+
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    """The safe loader, but mappings know their line and a key repeated in one mapping (which
+    YAML would silently resolve to the last value) is refused."""
+
+
+def _construct_located_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Located]:
+    data = _Located()
+    data.line = node.start_mark.line + 1
+    yield data
+    first_seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor` keys may be overridden; only written keys must be unique
+        key = loader.construct_object(key_node)
+        line = key_node.start_mark.line + 1
+        try:
+            if key in first_seen:
+                raise SeedError(
+                    f"line {line}: the key {key!r} appears twice in one mapping "
+                    f"(first on line {first_seen[key]})"
+                )
+            first_seen[key] = line
+        except TypeError:
+            raise SeedError(f"line {line}: a mapping key must be a plain value") from None
+    loader.flatten_mapping(node)
+    data.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_located_mapping)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML safely, with line numbers on mappings for the messages of `parse_document`."""
+    return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: safe
+
+
+_LOCATED = re.compile(r"^line \d+ \(([^()]*)\)(.*)$")
+
+
+def _at(record: object, where: str) -> str:
+    """`where` ("rules[3]"), given the record's line when it was read from a file: "line 40
+    (rules[3])". A line already in `where` (of an enclosing record) gives way to the record's."""
+    line = getattr(record, "line", 0)
+    if not line:
+        return where
+    enclosing = _LOCATED.match(where)
+    path = enclosing.group(1) + enclosing.group(2) if enclosing else where
+    return f"line {line} ({path})"
 
 
 @dataclass
@@ -61,26 +126,43 @@ class VersionDoc:
         return self.effective_date.isoformat()
 
 
+@dataclass(frozen=True)
+class ScenarioDoc:
+    name: str
+    answers: dict[str, str]
+    as_of: dt.date | None = None
+    verdict: str = ""
+    must_include: tuple[str, ...] = ()
+    must_exclude: tuple[str, ...] = ()
+
+
 @dataclass
 class PolicyDoc:
     slug: str
     title: str
     summary: str
     versions: list[VersionDoc]
+    scenarios: list[ScenarioDoc] = field(default_factory=list)
 
 
 @dataclass
 class LoadReport:
     slug: str
-    created: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # stored as the document says
+    drafted: list[str] = field(default_factory=list)  # stored as drafts of an existing policy
+    skipped: list[str] = field(default_factory=list)  # already there (published, or same draft)
+    scenarios: list[str] = field(default_factory=list)  # scenarios added
 
     def __str__(self) -> str:
         parts = []
         if self.created:
             parts.append(f"loaded {', '.join(self.created)}")
+        if self.drafted:
+            parts.append(f"imported as drafts {', '.join(self.drafted)}")
         if self.skipped:
             parts.append(f"kept existing {', '.join(self.skipped)}")
+        if self.scenarios:
+            parts.append(f"added {len(self.scenarios)} scenario(s)")
         return f"{self.slug}: " + ("; ".join(parts) or "nothing to do")
 
 
@@ -90,13 +172,18 @@ def seed_files() -> list[Path]:
 
 def read_document(path: Path) -> PolicyDoc:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SeedError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return parse_document(raw)
+        return parse_text(path.read_text(encoding="utf-8"))
     except SeedError as exc:
         raise SeedError(f"{path}: {exc}") from None
+
+
+def parse_text(text: str) -> PolicyDoc:
+    """A document from YAML text; errors name the line."""
+    try:
+        raw = load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise SeedError(f"not valid YAML: {exc}") from None
+    return parse_document(raw)
 
 
 def _date(value: object, where: str) -> dt.date:
@@ -111,14 +198,16 @@ def _date(value: object, where: str) -> dt.date:
 def _check_keys(record: object, kind: str, where: str) -> Mapping[str, Any]:
     if not isinstance(record, Mapping):
         raise SeedError(f"{where}: expected a mapping for a {kind}")
+    where = _at(record, where)
     unknown = set(record) - RECORD_KEYS[kind]
     if unknown:
         raise SeedError(
             f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} in a {kind}; "
             f"allowed: {', '.join(sorted(RECORD_KEYS[kind]))}"
         )
-    if kind != "policy" and "id" not in record:
-        raise SeedError(f"{where}: a {kind} needs an id")
+    required = {"policy": None, "scenario": "name"}.get(kind, "id")
+    if required is not None and required not in record:
+        raise SeedError(f"{where}: a {kind} needs {'a' if required == 'name' else 'an'} {required}")
     return record
 
 
@@ -138,6 +227,7 @@ def _condition(tests: object, choices: Mapping[str, list[str]], where: str) -> d
         return {}
     if not isinstance(tests, Mapping):
         raise SeedError(f"{where}: a condition is a mapping of question ids to choice lists")
+    where = _at(tests, where)
     positive: dict[str, list[str]] = {}
     for key, allowed in tests.items():
         if key not in choices:
@@ -175,18 +265,23 @@ def parse_document(raw: object) -> PolicyDoc:
     if not policy.get("slug") or not policy.get("title"):
         raise SeedError("policy: slug and title are required")
     versions: list[VersionDoc] = []
+    first_line: dict[dt.date, str] = {}
     for i, v in enumerate(raw.get("versions") or []):
         v = _check_keys(v, "version", f"versions[{i}]")
+        where = _at(v, f"versions[{i}]")
         status = v.get("status", "published")
         if status not in ("draft", "published"):
-            raise SeedError(f"versions[{i}]: status must be draft or published")
-        versions.append(
-            VersionDoc(_date(v["id"], f"versions[{i}]"), str(v.get("notes", "")).strip(), status)
-        )
+            raise SeedError(f"{where}: status must be draft or published")
+        day = _date(v["id"], where)
+        if day in first_line:
+            raise SeedError(
+                f"{where}: two versions share an effective date, {day} (the other is "
+                f"{first_line[day]})"
+            )
+        first_line[day] = where
+        versions.append(VersionDoc(day, str(v.get("notes", "")).strip(), status))
     if not versions:
         raise SeedError("versions: at least one version is required")
-    if len({v.effective_date for v in versions}) != len(versions):
-        raise SeedError("versions: two versions share an effective date")
     for version in versions:
         _expand(raw, version)
     return PolicyDoc(
@@ -194,25 +289,52 @@ def parse_document(raw: object) -> PolicyDoc:
         title=str(policy["title"]),
         summary=str(policy.get("summary", "")).strip(),
         versions=versions,
+        scenarios=_scenarios(raw, versions),
     )
 
 
 def _records(raw: Mapping[str, Any], key: str, kind: str) -> Iterable[tuple[str, Mapping]]:
-    for i, record in enumerate(raw.get(key) or []):
+    records = raw.get(key) or []
+    if not isinstance(records, list):
+        raise SeedError(f"{_at(raw, key)}: expected a list of {kind}s")
+    for i, record in enumerate(records):
         where = f"{key}[{i}]"
-        yield where, _check_keys(record, kind, where)
+        record = _check_keys(record, kind, where)
+        yield _at(record, where), record
+
+
+class _Ids:
+    """The ids of one kind of record seen in one version, to refuse a duplicate with the line of
+    both."""
+
+    def __init__(self, kind: str, version: VersionDoc, within: str = "") -> None:
+        self.kind = kind
+        self.within = f"{within}, version {version.id}" if within else f"version {version.id}"
+        self.seen: dict[str, str] = {}
+
+    def add(self, key: str, where: str) -> None:
+        if key in self.seen:
+            raise SeedError(
+                f"{where}: duplicate {self.kind} id {key!r} in {self.within} "
+                f"(also at {self.seen[key]})"
+            )
+        self.seen[key] = where
 
 
 def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
     day = version.effective_date
     choices: dict[str, list[str]] = {}
+    question_ids = _Ids("question", version)
     for where, q in _records(raw, "questions", "question"):
         if not _in_scope(q, day, where):
             continue
+        question_ids.add(str(q["id"]), where)
         question_choices = []
+        choice_ids = _Ids("choice", version, within=f"question {q['id']}")
         for j, c in enumerate(q.get("choices") or []):
             c = _check_keys(c, "choice", f"{where}.choices[{j}]")
             if _in_scope(c, day, where):
+                choice_ids.add(str(c["id"]), _at(c, f"{where}.choices[{j}]"))
                 question_choices.append(
                     {
                         "key": str(c["id"]),
@@ -244,12 +366,18 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
         ]
     outcomes = raw.get("outcomes") or {}
     if not isinstance(outcomes, Mapping) or set(outcomes) - set(engine.TABLES):
-        raise SeedError(f"outcomes: a mapping with the keys {', '.join(engine.TABLES)}")
+        raise SeedError(
+            f"{_at(outcomes, 'outcomes')}: a mapping with the keys {', '.join(engine.TABLES)}"
+        )
+    # Outcome ids are unique across tables: a rule names its outcome by id alone.
+    outcome_ids = _Ids("outcome", version)
     for table in engine.TABLES:
         for j, o in enumerate(outcomes.get(table) or []):
             where = f"outcomes.{table}[{j}]"
             o = _check_keys(o, "outcome", where)
+            where = _at(o, where)
             if _in_scope(o, day, where):
+                outcome_ids.add(str(o["id"]), where)
                 version.outcomes.append(
                     {
                         "kind": table,
@@ -260,8 +388,13 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                     }
                 )
     outcome_tables = {o["key"]: o["kind"] for o in version.outcomes}
+    clause_ids = _Ids("clause", version)
     for where, c in _records(raw, "clauses", "clause"):
         if _in_scope(c, day, where):
+            clause_ids.add(str(c["id"]), where)
+            url = str(c.get("url", ""))
+            if url and not url.lower().startswith(("https://", "http://")):
+                raise SeedError(f"{where}: a clause's url must start with https:// or http://")
             version.clauses.append(
                 {
                     "key": str(c["id"]),
@@ -271,9 +404,19 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                     "source_version": str(c.get("version", "")),
                 }
             )
+    rule_ids = _Ids("rule", version)
     for where, r in _records(raw, "rules", "rule"):
         if not _in_scope(r, day, where):
             continue
+        cited = r.get("cite") or []
+        if not isinstance(cited, list):
+            raise SeedError(f"{where}: `cite` is a list of clause ids")
+        unknown = [str(c) for c in cited if str(c) not in clause_ids.seen]
+        if unknown:
+            raise SeedError(
+                f"{where}: rule {r['id']} cites unknown clause {', '.join(unknown)} "
+                f"in version {version.id}"
+            )
         then = r.get("then")
         if not isinstance(then, Mapping) or not then:
             raise SeedError(f"{where}: `then` must map tables to outcome ids")
@@ -291,16 +434,80 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
             conditions = _condition(alternative, choices, f"{where}.when")
             base = str(r["id"]) if len(alternatives) == 1 else f"{r['id']}.{n}"
             for key in produced:
+                rule_key = base if len(produced) == 1 else f"{base}.{key}"
+                rule_ids.add(rule_key, where)
                 version.rules.append(
                     {
-                        "key": base if len(produced) == 1 else f"{base}.{key}",
+                        "key": rule_key,
                         "outcome": key,
                         "conditions": conditions,
                         "reason": str(r.get("reason", "")).strip(),
-                        "clauses": [str(c) for c in r.get("cite") or []],
-                        "priority": int(r.get("priority", 0)),
+                        "clauses": [str(c) for c in cited],
+                        "priority": _priority(r.get("priority", 0), where),
                     }
                 )
+
+
+def _priority(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SeedError(f"{where}: priority must be a whole number, not {value!r}")
+    return value
+
+
+def _scenarios(raw: Mapping[str, Any], versions: list[VersionDoc]) -> list[ScenarioDoc]:
+    """The scenarios, each checked against the ids that some version of the document has."""
+    questions: dict[str, set[str]] = {}
+    outcomes: set[str] = set()
+    for version in versions:
+        for q in version.questions:
+            questions.setdefault(q["key"], set()).update(c["key"] for c in q["choices"])
+        outcomes.update(o["key"] for o in version.outcomes)
+    found: list[ScenarioDoc] = []
+    names: dict[str, str] = {}
+    for where, record in _records(raw, "scenarios", "scenario"):
+        name = str(record["name"]).strip()
+        if not name:
+            raise SeedError(f"{where}: a scenario needs a name")
+        if name in names:
+            raise SeedError(f"{where}: duplicate scenario name {name!r} (also at {names[name]})")
+        names[name] = where
+        answers = record.get("answers")
+        if not isinstance(answers, Mapping) or not answers:
+            raise SeedError(f"{where}: `answers` maps question ids to choice ids")
+        for key, value in answers.items():
+            if key not in questions:
+                raise SeedError(f"{_at(answers, where)}: unknown question {key!r}")
+            if not isinstance(value, str) or value not in questions[key]:
+                raise SeedError(
+                    f"{_at(answers, where)}: unknown choice {value!r} for {key!r}; allowed: "
+                    + ", ".join(sorted(questions[key]))
+                )
+        ids: dict[str, tuple[str, ...]] = {}
+        for field_name in ("must_include", "must_exclude"):
+            value = record.get(field_name) or []
+            if not isinstance(value, list):
+                raise SeedError(f"{where}: `{field_name}` is a list of outcome ids")
+            unknown = [str(v) for v in value if str(v) not in outcomes]
+            if unknown:
+                raise SeedError(
+                    f"{where}: `{field_name}` names unknown outcome(s) {', '.join(unknown)}"
+                )
+            ids[field_name] = tuple(str(v) for v in value)
+        verdict = str(record.get("verdict") or "")
+        if verdict and verdict not in outcomes:
+            raise SeedError(f"{where}: unknown verdict {verdict!r}")
+        as_of = record.get("as_of")
+        found.append(
+            ScenarioDoc(
+                name=name,
+                answers={str(k): str(v) for k, v in answers.items()},
+                as_of=None if as_of in (None, "") else _date(as_of, where),
+                verdict=verdict,
+                must_include=ids["must_include"],
+                must_exclude=ids["must_exclude"],
+            )
+        )
+    return found
 
 
 def to_engine(slug: str, version: VersionDoc) -> engine.Version:
@@ -350,29 +557,80 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
 
 
 def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
-    """Store the versions of `document` that the database lacks; with `replace`, first delete the
-    policy and everything in it. Existing versions (and admin edits to them) are never touched."""
+    """Store what the database lacks of `document`.
+
+    A new policy gets every version with the status the document gives it. For a policy that
+    exists, each version the database does not have published becomes a new draft (unless an
+    identical draft of that date is already there), so an import never changes what people see
+    until an admin publishes it; published versions are never touched. Scenarios are added by
+    name; existing ones are kept as they are. With `replace`, the policy and everything in it are
+    deleted first and the document is loaded as new."""
     for version in document.versions:
         to_engine(document.slug, version)
     report = LoadReport(document.slug)
     with transaction.atomic():
         if replace:
             Policy.objects.filter(slug=document.slug).delete()
-        policy, _ = Policy.objects.get_or_create(
+        policy, created = Policy.objects.get_or_create(
             slug=document.slug,
             defaults={"title": document.title, "summary": document.summary},
         )
-        existing = set(policy.versions.values_list("effective_date", flat=True))
+        rows = list(policy.versions.select_related("policy"))
+        published = {row.effective_date for row in rows if not row.is_draft}
+        drafts = [row for row in rows if row.is_draft]
         for version in document.versions:
-            if version.effective_date in existing:
+            if version.effective_date in published:
                 report.skipped.append(version.id)
-                continue
-            _write_version(policy, version)
-            report.created.append(version.id)
+            elif created:
+                _write_version(policy, version)
+                report.created.append(version.id)
+            elif any(_same(row, document.slug, version) for row in drafts):
+                report.skipped.append(version.id)
+            else:
+                _write_version(policy, version, status=PolicyVersion.Status.DRAFT)
+                report.drafted.append(version.id)
+        existing = set(policy.scenarios.values_list("name", flat=True))
+        Scenario.objects.bulk_create(
+            Scenario(
+                policy=policy,
+                name=doc.name,
+                answers=doc.answers,
+                as_of=doc.as_of,
+                verdict=doc.verdict,
+                must_include=list(doc.must_include),
+                must_exclude=list(doc.must_exclude),
+            )
+            for doc in document.scenarios
+            if doc.name not in existing
+        )
+        report.scenarios = [doc.name for doc in document.scenarios if doc.name not in existing]
     return report
 
 
-def _write_version(policy: Policy, doc: VersionDoc) -> PolicyVersion:
+def _same(row: PolicyVersion, slug: str, doc: VersionDoc) -> bool:
+    """Whether a stored draft holds the same records as a version of the document, on its date."""
+    if row.effective_date != doc.effective_date:
+        return False
+    return canonical(policy_compile.build(row)) == canonical(to_engine(slug, doc))
+
+
+def canonical(version: engine.Version) -> engine.Version:
+    """The version with its records in the order the database returns them (rules and clauses by
+    id, a rule's citations sorted), so that equal versions compare equal wherever they come from."""
+    return replace(
+        version,
+        version="",
+        rules=tuple(
+            sorted(
+                (replace(rule, clauses=tuple(sorted(rule.clauses))) for rule in version.rules),
+                key=lambda rule: rule.key,
+            )
+        ),
+        clauses=tuple(sorted(version.clauses, key=lambda clause: clause.key)),
+    )
+
+
+def _write_version(policy: Policy, doc: VersionDoc, status: str | None = None) -> PolicyVersion:
     version = PolicyVersion.objects.create(
         policy=policy, effective_date=doc.effective_date, notes=doc.notes
     )
@@ -415,7 +673,7 @@ def _write_version(policy: Policy, doc: VersionDoc) -> PolicyVersion:
         for key in r["clauses"]
     ]
     Rule.clauses.through.objects.bulk_create(links)
-    if doc.status == PolicyVersion.Status.PUBLISHED:
+    if (status or doc.status) == PolicyVersion.Status.PUBLISHED:
         version.status = PolicyVersion.Status.PUBLISHED
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])

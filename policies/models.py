@@ -9,8 +9,10 @@ are what admins read and what YAML, the API and the engine all speak.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -21,8 +23,10 @@ from django.utils import timezone
 
 from . import engine
 
+KEY_REGEX = r"^[a-z0-9][a-z0-9_\-.]*$"
+KEY_PATTERN = re.compile(KEY_REGEX)
 key_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9_\-.]*$",
+    KEY_REGEX,
     "Use lower-case letters, digits, and _ - . (starting with a letter or digit).",
     code="invalid_key",
 )
@@ -69,11 +73,37 @@ class PolicyVersion(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     notes = models.TextField(blank=True, help_text="What changed, in plain words.")
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The version this draft was copied from.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["policy", "-effective_date"]
+        permissions = [("publish_policyversion", "Can publish a policy version")]
         constraints = [
             models.UniqueConstraint(
                 fields=["policy", "effective_date"],
@@ -367,6 +397,88 @@ def _refuse_clause_changes_on_published_rules(sender: Any, instance: Any, **kwar
     # The one guard a signal must carry: M2M writes never pass through Rule.save().
     if kwargs["action"].startswith("pre_") and isinstance(instance, VersionRecord):
         instance._check_unlocked()
+
+
+class Scenario(models.Model):
+    """A test case for a policy: answers, and what the decision must (and must not) contain.
+
+    Scenarios belong to the policy, not to a version, so they carry over to every new draft. Which
+    versions a scenario tests is decided by `as_of` (see `scenarios.applies_to`)."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="scenarios")
+    name = models.CharField(max_length=200, help_text="What the case shows, in a few words.")
+    answers = models.JSONField(
+        default=dict,
+        help_text='Question ids mapped to choice ids, e.g. {"plan": "pro", "tool": "claude_code"}.',
+    )
+    as_of = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="as of",
+        help_text="Empty: test every draft and the newest published version. A date: test the "
+        "version in effect that day (a draft counts from its effective date).",
+    )
+    verdict = models.CharField(
+        max_length=60,
+        blank=True,
+        validators=[key_validator],
+        help_text="The verdict id the answers must get; empty accepts any verdict.",
+    )
+    must_include = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Outcome ids that must appear in the result (any table).",
+    )
+    must_exclude = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Outcome ids that must not appear in the result.",
+    )
+
+    class Meta:
+        ordering = ["policy", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "name"], name="unique_scenario_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        if not isinstance(self.answers, dict) or not self.answers:
+            errors["answers"] = ValidationError(
+                'Write an object of question ids and choice ids, e.g. {"plan": "pro"}.',
+                code="invalid_answers",
+            )
+        else:
+            bad = [
+                str(key)
+                for key, value in self.answers.items()
+                if not isinstance(value, str) or not value
+            ]
+            if bad:
+                errors["answers"] = ValidationError(
+                    f"The answer to {', '.join(bad)} must be one choice id, written as a string.",
+                    code="invalid_answers",
+                )
+        for field in ("must_include", "must_exclude"):
+            ids = getattr(self, field)
+            if not isinstance(ids, list) or not all(
+                isinstance(i, str) and KEY_PATTERN.match(i) for i in ids
+            ):
+                errors[field] = ValidationError(
+                    'Write a list of outcome ids, e.g. ["claude_login", "consumer_terms"].',
+                    code="invalid_ids",
+                )
+        if "must_include" not in errors and "must_exclude" not in errors:
+            both = sorted(set(self.must_include) & set(self.must_exclude))
+            if both:
+                errors["must_exclude"] = ValidationError(
+                    f"{', '.join(both)} cannot both appear and not appear.", code="contradiction"
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 def today() -> dt.date:

@@ -8,7 +8,16 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from policies.models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule
+from policies.models import (
+    Choice,
+    Clause,
+    Outcome,
+    Policy,
+    PolicyVersion,
+    Question,
+    Rule,
+    Scenario,
+)
 
 
 class PolicyFactory(factory.django.DjangoModelFactory):
@@ -138,3 +147,15 @@ def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 
         clauses=[clause],
     )
     return publish(version)
+
+
+class ScenarioFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Scenario
+
+    policy = factory.SubFactory(PolicyFactory)
+    name = factory.Sequence(lambda n: f"Scenario {n}")
+    answers = factory.LazyFunction(dict)
+    verdict = ""
+    must_include = factory.LazyFunction(list)
+    must_exclude = factory.LazyFunction(list)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<slug:slug>/questions/<str:key>/", views.question, name="question"),
     path("<slug:slug>/check/", views.check, name="check"),
     path("<slug:slug>/result/", views.result, name="result"),
+    path("<slug:slug>/preview/<int:pk>/", views.preview_start, name="preview"),
 ]

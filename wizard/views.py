@@ -15,6 +15,10 @@ Session data comes back from the client's session store, so it is checked on eve
 unexpected (wrong types, unknown ids, a version that is gone) restarts the wizard with a message.
 All policy data is read through `policies.compile`; all decisions are made by `policies.engine`.
 
+Staff can walk any version in the same pages, drafts included, as of any date (`preview_start`):
+the session entry then carries `"preview": true`, which lets `_load` accept a draft only while the
+user is staff, marks every page as a preview, and keeps its results from being saved.
+
 With JavaScript on, htmx enhances the wizard's own forms (policy start, questions) without changing
 this flow: a form posts to the same URL, and the browser follows the same redirect, but as an htmx
 request, so the page it lands on (`_page`) answers with only its `swap` partial for #main-content
@@ -28,7 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -53,6 +59,7 @@ from policies.compile import (
 )
 from policies.models import PolicyVersion
 from policies.payloads import payload_diff, snapshot_payload, with_what_would_change
+from policies.services import version_as_of
 
 from .forms import AnswerForm, SaveResultForm
 from .models import Result, looks_like_token
@@ -71,6 +78,7 @@ STALE_STEP = (
     "window. The answer you sent was not saved: carry on from here."
 )
 NOT_FINISHED = "Some questions still need an answer, so nothing was saved. Carry on from here."
+PREVIEW_NOT_SAVED = "This is a preview, so its result is not saved."
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -86,6 +94,7 @@ class Progress:
     row: PolicyVersion
     version: engine.Version
     answers: dict[str, str]
+    preview: bool = False  # a staff preview, which may be of a draft
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -169,7 +178,7 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
         path = engine.walk(version, answers)
         # Answers that the new answer takes off the path are dropped, not kept in reserve.
         answers = {k: v for k, v in answers.items() if k not in path.ignored}
-        _save(request, slug, progress.row.pk, answers)
+        _save(request, slug, progress.row.pk, answers, preview=progress.preview)
         if changing:
             return _redirect_to_question(slug, path.next_question, changing=True)
         return _redirect_to_question(
@@ -183,6 +192,7 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
         {
             "policy": progress.row.policy,
             "row": progress.row,
+            "preview": progress.preview,
             "question": asked,
             "form": form,
             "error": form.error,
@@ -235,6 +245,7 @@ def _render_check(
         {
             "policy": progress.row.policy,
             "row": progress.row,
+            "preview": progress.preview,
             "rows": rows,
             "save_form": save_form,
             "back_url": (
@@ -263,6 +274,9 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
         if request.method == "POST":
             messages.info(request, NOT_FINISHED)
         return _redirect_to_question(slug, decision.next_question, changing=False)
+    if request.method == "POST" and progress.preview:
+        messages.info(request, PREVIEW_NOT_SAVED)
+        return redirect("wizard:result", slug=slug)
     save_form = SaveResultForm(request.POST if request.method == "POST" else None, slug=slug)
     if request.method == "POST" and save_form.is_valid():
         saved, secret = result_create(
@@ -279,7 +293,12 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "wizard/result.html",
-        {"snap": snapshot, "save_form": save_form},
+        {
+            "snap": snapshot,
+            "save_form": save_form,
+            "row": progress.row,
+            "preview": progress.preview,
+        },
         status=400 if save_form.errors else 200,
     )
 
@@ -312,8 +331,13 @@ def _load(request: HttpRequest, slug: str) -> Progress | HttpResponse:
     answers = state.get("answers") if isinstance(state, dict) else None
     if type(pk) is not int or not isinstance(answers, dict):
         return _restart(request, slug, UNREADABLE_ANSWERS)
+    # Drafts only in a preview, and only for staff (a preview outlives no logout).
+    preview = state.get("preview") is True
+    if preview and not _is_staff(request):
+        return _restart(request, slug, VERSION_GONE)
     try:
-        row = version_by_pk(pk)  # published versions only: a draft pk is as good as a gone one
+        # Published versions only: outside a preview, a draft pk is as good as a gone one.
+        row = version_by_pk(pk, include_drafts=preview)
     except VersionNotFound:
         return _restart(request, slug, VERSION_GONE)
     if row.policy.slug != slug:
@@ -321,7 +345,7 @@ def _load(request: HttpRequest, slug: str) -> Progress | HttpResponse:
     version = compiled(row)
     if engine.validate(version, answers):
         return _restart(request, slug, UNREADABLE_ANSWERS)
-    return Progress(row=row, version=version, answers=dict(answers))
+    return Progress(row=row, version=version, answers=dict(answers), preview=preview)
 
 
 def _answers_in_session(request: HttpRequest, slug: str) -> dict[str, Any]:
@@ -331,10 +355,14 @@ def _answers_in_session(request: HttpRequest, slug: str) -> dict[str, Any]:
     return answers if isinstance(answers, dict) else {}
 
 
-def _save(request: HttpRequest, slug: str, pk: int, answers: dict[str, str]) -> None:
+def _save(
+    request: HttpRequest, slug: str, pk: int, answers: dict[str, str], *, preview: bool = False
+) -> None:
     wizard = request.session.get(SESSION_KEY)
     wizard = dict(wizard) if isinstance(wizard, dict) else {}
     wizard[slug] = {"version": pk, "answers": answers}
+    if preview:
+        wizard[slug]["preview"] = True
     request.session[SESSION_KEY] = wizard  # a new dict, so the session knows it changed
 
 
@@ -354,6 +382,55 @@ def _version_in_effect_or_404(slug: str) -> PolicyVersion:
     except AsOfError:
         # Published, but only with versions that take effect later: not public yet.
         raise Http404(f"Policy {slug!r} is not in effect yet.") from None
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
+# --- staff preview -------------------------------------------------------------------------------
+
+
+class PreviewForm(forms.Form):
+    as_of = forms.DateField(
+        required=False,
+        label="As of",
+        help_text="Leave empty to walk this version. With a date, you walk the version people "
+        "would get that day if this one were published (a draft counts from its effective date).",
+        error_messages={"invalid": "Write the date as YYYY-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+@never_cache
+@staff_member_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def preview_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Staff walk a version (a draft included) in the real wizard, as of any date. Never public:
+    the preview lives in the staff member's session and its results are not saved."""
+    try:
+        candidate = version_by_pk(pk, include_drafts=True)
+    except VersionNotFound:
+        raise Http404("No such version.") from None
+    if candidate.policy.slug != slug:
+        raise Http404("No such version of this policy.")
+    form = PreviewForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            row = version_as_of(candidate=candidate, as_of=form.cleaned_data["as_of"])
+        except AsOfError as exc:
+            form.add_error("as_of", forms.ValidationError(str(exc), code="not_in_effect"))
+        else:
+            _save(request, slug, row.pk, {}, preview=True)
+            first = engine.next_question(compiled(row), {})
+            return _redirect_to_question(slug, first, changing=False)
+    return render(
+        request,
+        "policies/preview_start.html",
+        {"policy": candidate.policy, "row": candidate, "form": form, "preview": True},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- the path through the questions --------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_it_leads_with_the_verdict_and_its_reasons(client):
     assert "<title>Your result: Yes - Pet licence - Eligibility wizard</title>" in html
     assert '<h1 class="panel__title">Yes</h1>' in html
     assert "Text for yes." in html
-    assert "<li>Because of default-yes.</li>" in html
+    assert "<li><p>Because of default-yes.</p></li>" in html
     assert html.index("panel__title") < html.index("Checked against version")
 
 
@@ -79,7 +79,7 @@ def test_it_lists_numbered_steps_with_reasons_and_cited_clauses(client):
     steps = html[html.index('<ol class="steps">') : html.index("</ol>")]
     assert '<h3 class="heading-m">Leash</h3>' in steps
     assert "Text for leash." in steps
-    assert "<li>Because of dog-leash.</li>" in steps
+    assert "<li><p>Because of dog-leash.</p></li>" in steps
     assert (
         '<blockquote class="citation__quote" cite="https://example.com/terms">'
         "<p>The quoted words.</p></blockquote>"
@@ -95,7 +95,7 @@ def test_a_strict_verdict_wins_and_is_shown(client):
 
     assert '<div class="panel panel--no">' in html
     assert '<h1 class="panel__title">No</h1>' in html
-    assert "<li>Because of lazy-dog.</li>" in html
+    assert "<li><p>Because of lazy-dog.</p></li>" in html
 
 
 def test_it_shows_auth_methods_with_their_set_up_detail_as_plain_text(client):

@@ -6,15 +6,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from policies import compile as policy_compile
-from policies.exporting import ExportError, VersionExport, dump_yaml, export_document
+from policies.exporting import (
+    ExportError,
+    VersionExport,
+    dump_yaml,
+    export_document,
+    scenario_fits,
+)
+from policies.loading import ScenarioDoc
 from policies.models import Policy, PolicyVersion
 
 
 class Command(BaseCommand):
     help = (
         "Print a policy in the YAML seed format: every version with an effective date (a draft "
-        "that shares its date with a published version is left out), or only --version. The "
-        "output loads back with `load_policy` into the same versions."
+        "that shares its date with a published version is left out), or only --version, and the "
+        "policy's scenarios. The output loads back with `load_policy` into the same versions."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -38,8 +45,31 @@ class Command(BaseCommand):
         exported: list[VersionExport] = [
             (row.version_id, row.notes, row.status, policy_compile.compiled(row)) for row in rows
         ]
+        scenarios = [
+            ScenarioDoc(
+                name=s.name,
+                answers=dict(s.answers),
+                as_of=s.as_of,
+                verdict=s.verdict,
+                must_include=tuple(s.must_include),
+                must_exclude=tuple(s.must_exclude),
+            )
+            for s in policy.scenarios.order_by("pk")
+        ]
+        if version_id is not None:
+            # One version alone may lack ids that scenarios of other versions name.
+            kept = [s for s in scenarios if scenario_fits(s, [v for *_, v in exported])]
+            for scenario in scenarios:
+                if scenario not in kept:
+                    self.stderr.write(
+                        f"Left out scenario {scenario.name!r}: it names ids that version "
+                        f"{version_id} does not have."
+                    )
+            scenarios = kept
         try:
-            document = export_document(policy.slug, policy.title, policy.summary, exported)
+            document = export_document(
+                policy.slug, policy.title, policy.summary, exported, scenarios
+            )
         except ExportError as exc:
             raise CommandError(f"{slug}: {exc}") from None
         self.stdout.write(dump_yaml(document), ending="")

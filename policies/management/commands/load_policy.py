@@ -8,8 +8,11 @@ from policies.models import Policy
 
 class Command(BaseCommand):
     help = (
-        "Load policies from YAML seed files (default: every file in policies/seed/). Versions "
-        "already in the database are kept as they are, admin edits included."
+        "Load policies from YAML seed files (default: every file in policies/seed/). A new "
+        "policy is loaded as the file says; into a policy that exists, each version the database "
+        "does not have published is imported as a draft for an admin to publish. Published "
+        "versions and existing scenarios are never changed. A file with an unknown key, a "
+        "dangling reference or a duplicate id is refused whole, naming the line."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
