@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch
 
 from . import engine
@@ -53,32 +55,48 @@ def parse_as_of(value: object) -> dt.date | None:
 
 def version_in_effect(slug: str, as_of: dt.date | None = None) -> PolicyVersion:
     """The newest published version whose effective date is on or before `as_of` (default today).
-    One query on success."""
+    At most one query, and none while the policy's published versions are cached."""
     day = as_of or today()
-    version = (
-        PolicyVersion.objects.filter(
-            policy__slug=slug,
-            status=PolicyVersion.Status.PUBLISHED,
-            effective_date__lte=day,
-        )
-        .select_related("policy")
-        .order_by("-effective_date")
-        .first()
-    )
-    if version is not None:
-        return version
-    first = (
-        PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
-        .order_by("effective_date")
-        .values_list("effective_date", flat=True)
-        .first()
-    )
-    if first is None:
+    rows = _published_versions(slug)
+    if not rows:
         raise PolicyNotFound(slug)
+    for row in rows:  # newest first
+        assert row.effective_date is not None  # published versions always have one
+        if row.effective_date <= day:
+            return row
     raise AsOfError(
         f"as_of {day.isoformat()} is before the first version of {slug}, "
-        f"which took effect on {first.isoformat()}."
+        f"which took effect on {rows[-1].effective_date}."
     )
+
+
+# The published versions of each policy, newest first, kept for a few seconds: every page and
+# API call needs the version in effect, and a publish in this process clears it at once
+# (`forget_published_versions`); another worker sees a new version within the TTL.
+_published: dict[str, tuple[float, list[PolicyVersion]]] = {}
+
+
+def _published_versions(slug: str) -> list[PolicyVersion]:
+    now = time.monotonic()
+    cached = _published.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    rows = list(
+        PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
+        .select_related("policy")
+        .order_by("-effective_date")
+    )
+    ttl = getattr(settings, "POLICY_VERSIONS_CACHE_SECONDS", 10)
+    if rows and ttl > 0:  # unknown slugs are not kept, so junk requests cannot grow the cache
+        with _cache_lock:
+            _published[slug] = (now + ttl, rows)
+    return rows
+
+
+def forget_published_versions() -> None:
+    """Call after publishing (or deleting) a version, so this process sees it at once."""
+    with _cache_lock:
+        _published.clear()
 
 
 def version_by_pk(pk: int, *, include_drafts: bool = False) -> PolicyVersion:
@@ -137,6 +155,7 @@ def compiled(version: PolicyVersion) -> engine.Version:
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _published.clear()
 
 
 def build(version: PolicyVersion) -> engine.Version:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from . import compile as policy_compile
 from . import engine
+from .compile import forget_published_versions
 from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule, Scenario
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
@@ -677,4 +678,7 @@ def _write_version(policy: Policy, doc: VersionDoc, status: str | None = None) -
         version.status = PolicyVersion.Status.PUBLISHED
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])
+        # Now for this request, and again once committed, for requests that read in between.
+        forget_published_versions()
+        transaction.on_commit(forget_published_versions)
     return version

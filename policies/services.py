@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import analysis, engine, scenarios
 from . import compile as policy_compile
+from .compile import forget_published_versions
 from .models import (
     Choice,
     Clause,
@@ -292,6 +293,9 @@ def version_publish(
                 code="date_taken",
                 field="effective_date",
             ) from None
+        # Now for this request, and again once committed, for requests that read in between.
+        forget_published_versions()
+        transaction.on_commit(forget_published_versions)
     return row
 
 

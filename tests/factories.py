@@ -8,6 +8,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from policies.compile import forget_published_versions
 from policies.models import (
     Choice,
     Clause,
@@ -106,6 +107,7 @@ def publish(version: PolicyVersion) -> PolicyVersion:
     version.status = PolicyVersion.Status.PUBLISHED
     version.published_at = timezone.now()
     version.save()
+    forget_published_versions()
     return version
 
 

@@ -9,6 +9,8 @@ never reaches the page.
 
 from __future__ import annotations
 
+import functools
+
 import markdown
 import nh3
 from django import template
@@ -35,7 +37,14 @@ def render_policy_text(value: object) -> SafeString:
     """The Markdown in `value` as sanitised HTML; empty for None."""
     if value is None:
         return mark_safe("")
-    html = _markdown().convert(str(value))
+    return mark_safe(_render(str(value)))  # _render cleans it with nh3 against the allowlist
+
+
+# Policy texts repeat on every page that shows them and the rendering is a pure function of the
+# text, so each distinct text is converted once per process (bounded, so memory stays flat).
+@functools.lru_cache(maxsize=4096)
+def _render(text: str) -> str:
+    html = _markdown().convert(text)
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -45,7 +54,7 @@ def render_policy_text(value: object) -> SafeString:
         link_rel=LINK_REL,
         strip_comments=True,
     )
-    return mark_safe(cleaned)  # cleaned by nh3 against the allowlist above
+    return cleaned  # cleaned by nh3 against the allowlist above
 
 
 def _only_allowed_attributes(tag: str, attribute: str, value: str) -> str | None:

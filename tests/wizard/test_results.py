@@ -11,6 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from policies import compile as compile_module
 from policies.models import Outcome
 from tests.factories import (
     ChoiceFactory,
@@ -231,16 +232,17 @@ def test_malformed_or_unknown_tokens_are_404(client, token):
     assert client.get(f"/api/v1/results/{token}").status_code == 404
 
 
-def test_the_share_page_costs_two_queries_and_revalidates_with_304(
-    client, django_assert_num_queries
+def test_the_share_page_costs_at_most_two_queries_and_revalidates_with_304(
+    client, django_assert_max_num_queries
 ):
     result, _ = saved_cat(client)
     other = client.__class__()
-    with django_assert_num_queries(2):
+    compile_module.forget_published_versions()  # the worst case: nothing cached
+    with django_assert_max_num_queries(2):
         first = other.get(result.get_absolute_url())
     etag = first["ETag"]
     assert etag
-    with django_assert_num_queries(2):
+    with django_assert_max_num_queries(2):
         again = other.get(result.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert again.content == b""
