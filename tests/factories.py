@@ -117,6 +117,19 @@ def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 
     Verdicts: fish -> no; dog without walks -> no; otherwise yes. Every rule cites one clause.
     """
     policy = PolicyFactory(slug=slug, title="Pet licence", summary="May you keep this pet?")
+    return pet_version(policy, effective_date)
+
+
+def pet_version(
+    policy: Policy,
+    effective_date: dt.date,
+    *,
+    banned: str = "fish",
+    step: tuple[str, str] = ("leash", "dog"),
+    clause: dict[str, str] | None = None,
+):
+    """A published version of the pet policy: `banned` gets "no", walks=no gets "no", everything
+    else "yes"; `step` is (step key, the pet it applies to)."""
     version = PolicyVersionFactory.create(policy=policy, effective_date=effective_date)
     pet = QuestionFactory(version=version, key="pet", text="Which pet?", order=0)
     for i, key in enumerate(["cat", "dog", "fish"]):
@@ -132,21 +145,28 @@ def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 
     ChoiceFactory(question=walks, key="no", label="No", order=1)
     no = OutcomeFactory(version=version, key="no", title="No", order=0)
     yes = OutcomeFactory(version=version, key="yes", title="Yes", order=1)
-    leash = OutcomeFactory(version=version, kind=Outcome.Kind.STEP, key="leash", title="Leash")
-    clause = ClauseFactory(version=version, key="pet-act")
-    RuleFactory(version=version, key="default-yes", outcome=yes, clauses=[clause])
+    step_key, step_pet = step
+    step_outcome = OutcomeFactory(
+        version=version, kind=Outcome.Kind.STEP, key=step_key, title=step_key.capitalize()
+    )
+    act = ClauseFactory(version=version, key="pet-act", **(clause or {}))
+    RuleFactory(version=version, key="default-yes", outcome=yes, clauses=[act])
     RuleFactory(
-        version=version, key="no-fish", outcome=no, conditions={"pet": ["fish"]}, clauses=[clause]
+        version=version,
+        key=f"no-{banned}",
+        outcome=no,
+        conditions={"pet": [banned]},
+        clauses=[act],
     )
     RuleFactory(
-        version=version, key="lazy-dog", outcome=no, conditions={"walks": ["no"]}, clauses=[clause]
+        version=version, key="lazy-dog", outcome=no, conditions={"walks": ["no"]}, clauses=[act]
     )
     RuleFactory(
         version=version,
-        key="dog-leash",
-        outcome=leash,
-        conditions={"pet": ["dog"]},
-        clauses=[clause],
+        key=f"{step_pet}-{step_key}",
+        outcome=step_outcome,
+        conditions={"pet": [step_pet]},
+        clauses=[act],
     )
     return publish(version)
 

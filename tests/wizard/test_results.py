@@ -12,15 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from policies import compile as compile_module
-from policies.models import Outcome
 from tests.factories import (
-    ChoiceFactory,
-    ClauseFactory,
-    OutcomeFactory,
-    PolicyVersionFactory,
-    QuestionFactory,
-    RuleFactory,
-    publish,
+    pet_version,
     small_policy,
 )
 from tests.wizard.conftest import answer_all, save_result
@@ -31,36 +24,14 @@ pytestmark = pytest.mark.django_db
 
 
 def newer_version_banning_cats(policy, effective_date=None):
-    """A newer version of small_policy where cats are no longer allowed."""
-    version = PolicyVersionFactory(
-        policy=policy, effective_date=effective_date or timezone.localdate() - dt.timedelta(days=1)
+    """A newer version of small_policy where cats are no longer allowed and need a collar."""
+    return pet_version(
+        policy,
+        effective_date or timezone.localdate() - dt.timedelta(days=1),
+        banned="cat",
+        step=("collar", "cat"),
+        clause={"quote": "The new act says.", "source_version": "2026"},
     )
-    pet = QuestionFactory(version=version, key="pet", text="Which pet?", order=0)
-    for i, key in enumerate(["cat", "dog", "fish"]):
-        ChoiceFactory(question=pet, key=key, label=key.capitalize(), order=i)
-    walks = QuestionFactory(
-        version=version,
-        key="walks",
-        text="Will you walk it daily?",
-        order=1,
-        shown_when=[{"pet": ["dog"]}],
-    )
-    ChoiceFactory(question=walks, key="yes", label="Yes", order=0)
-    ChoiceFactory(question=walks, key="no", label="No", order=1)
-    no = OutcomeFactory(version=version, key="no", title="No", order=0)
-    yes = OutcomeFactory(version=version, key="yes", title="Yes", order=1)
-    collar = OutcomeFactory(version=version, kind=Outcome.Kind.STEP, key="collar", title="Collar")
-    act = ClauseFactory(
-        version=version, key="pet-act", quote="The new act says.", source_version="2026"
-    )
-    RuleFactory(version=version, key="default-yes", outcome=yes, clauses=[act])
-    RuleFactory(
-        version=version, key="no-cats", outcome=no, conditions={"pet": ["cat"]}, clauses=[act]
-    )
-    RuleFactory(
-        version=version, key="collar", outcome=collar, conditions={"pet": ["cat"]}, clauses=[act]
-    )
-    return publish(version)
 
 
 def saved_cat(client, **options):
