@@ -30,7 +30,7 @@ from policies.compile import (
 from policies.models import Policy, PolicyVersion, today
 from policies.payloads import EvaluationFailed, decision_payload, evaluate_request
 
-from .models import Result, looks_like_token
+from .models import find_result
 from .services import result_create
 
 api = NinjaAPI(
@@ -237,11 +237,7 @@ def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> Any:
 def result_show(request: HttpRequest, token: str) -> Any:
     """The snapshot of a saved result (without the answers when its creator shared the outcome
     only). 404 for an unknown token, 410 once revoked or expired."""
-    found = (
-        Result.objects.select_related("version__policy").filter(token=token).first()
-        if looks_like_token(token)
-        else None
-    )
+    found = find_result(token)
     if found is None:
         raise EvaluationFailed(404, {"token": "No saved result has this token."})
     if found.is_gone():

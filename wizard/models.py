@@ -37,6 +37,14 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def find_result(token: str) -> Result | None:
+    """The result a token names, with its version and policy; None for anything malformed or
+    unknown, without a query when the token cannot be one."""
+    if not looks_like_token(token):
+        return None
+    return Result.objects.select_related("version__policy").filter(token=token).first()
+
+
 class Result(models.Model):
     class Expiry(models.IntegerChoices):
         NEVER = 0, "Never"

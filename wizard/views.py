@@ -62,7 +62,7 @@ from policies.payloads import payload_diff, snapshot_payload, with_what_would_ch
 from policies.services import version_as_of
 
 from .forms import AnswerForm, SaveResultForm
-from .models import Result, looks_like_token
+from .models import Result, find_result
 from .services import result_create, result_revoke
 
 SESSION_KEY = "wizard"
@@ -471,9 +471,7 @@ def _redirect_to_question(
 
 def _find_result(token: str) -> Result:
     """The result for a token, or 404 for anything malformed or unknown. One query."""
-    if not looks_like_token(token):
-        raise Http404("No such result.")
-    found = Result.objects.select_related("version__policy").filter(token=token).first()
+    found = find_result(token)
     if found is None:
         raise Http404("No such result.")
     return found
@@ -580,10 +578,7 @@ def result_recheck(request: HttpRequest, token: str) -> HttpResponse:
     found = _find_result(token)
     if found.is_gone():
         return _gone(request, found)
-    try:
-        current = version_in_effect(found.version.policy.slug)
-    except (PolicyNotFound, AsOfError):
-        raise Http404("The policy is no longer published.") from None
+    current = _version_in_effect_or_404(found.version.policy.slug)
     version = compiled(current)
     # Questions the current version no longer asks, or choices it no longer offers, are left out.
     answers = engine.still_valid(version, found.answers)
