@@ -7,10 +7,10 @@ with the seeded policies. Load comes from Debian's `wrk` (apt-get install -y wrk
 rounds on loopback only. Rounds of the four requests are interleaved, so a slow patch of the
 machine hits all of them; each row is the median of its rounds:
 
-- GET /healthz: the floor, no database, no session;
+- GET /healthz: the floor, no database, no cookies;
 - POST /api/v1/policies/claude-code/evaluate: complete answer sets (a few, in turn), not saved;
-- wizard step: GET a question page and POST its answer, in turn, with a session cookie and the
-  CSRF token (each wrk thread has its own session, started beforehand as a browser would);
+- wizard step: GET a question page and POST its answer, in turn, with the wizard's cookies and the
+  CSRF token (each wrk thread has its own, from pressing "Start now" beforehand as a browser would);
 - GET /r/<token>/: the share page of a result saved through the API beforehand.
 
 Rates count requests (a wizard step is two of them). Targets, printed, not asserted: evaluate
@@ -196,7 +196,7 @@ def start_session(port: int) -> tuple[dict[str, str], str]:
         status, headers, _ = browser.request(
             "POST", f"/{SLUG}/", form={"csrfmiddlewaretoken": csrf}
         )
-        if status != 302 or "sessionid" not in browser.cookies:
+        if status != 302 or f"wizard-{SLUG}" not in browser.cookies:
             raise RuntimeError(f'"Start now" answered {status}, cookies {sorted(browser.cookies)}')
         question = urlsplit(headers["location"]).path
         cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
@@ -208,7 +208,7 @@ def start_session(port: int) -> tuple[dict[str, str], str]:
 def check_step(port: int, session: dict[str, str], question: str, form: str) -> None:
     """The wizard step as wrk sends it must really be one: a question page (200) and an answer
     that moves on (302 to another question or the check page), not a redirect back to the start
-    because the session was lost, which wrk would count as a success."""
+    because the wizard's state was lost, which wrk would count as a success."""
     browser = load.Browser(port)
     browser.cookies = dict(part.split("=", 1) for part in session["cookie"].split("; "))
     try:

@@ -109,6 +109,16 @@ def version_by_pk(pk: int, *, include_drafts: bool = False) -> PolicyVersion:
     return version
 
 
+def published_version(slug: str, pk: int) -> PolicyVersion:
+    """A published version by primary key, as the wizard pins it. No query while the policy's
+    published versions are cached; one when the version is not among them (published in another
+    process within the cache's few seconds, or of another policy: the caller checks the slug)."""
+    for row in _published_versions(slug):
+        if row.pk == pk:
+            return row
+    return version_by_pk(pk)
+
+
 def version_by_id(slug: str, version_id: str, *, include_drafts: bool = False) -> PolicyVersion:
     """A version by its id (the effective date). Drafts only when asked for (staff)."""
     try:

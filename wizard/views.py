@@ -1,23 +1,19 @@
 """The browser flow: start page, one question per page, check your answers, result.
 
 Every step is a real URL that renders a full page and works without JavaScript (form POST,
-redirect, GET). The answers live in the session, pinned to the version that was in effect when the
-person pressed "Start now", so a version published halfway through never changes their result:
+redirect, GET). The answers live in a signed cookie per policy (`cookie_state`), pinned to the
+version that was in effect when the person pressed "Start now", so a version published halfway
+through never changes their result:
 
-    session["wizard"] = {
-        "<policy slug>": {
-            "version": <PolicyVersion pk>,
-            "answers": {"<question id>": "<choice id>", ...},
-        },
-    }
+    {"version": <PolicyVersion pk>, "answers": {"<question id>": "<choice id>", ...}}
 
-Session data comes back from the client's session store, so it is checked on every read; anything
-unexpected (wrong types, unknown ids, a version that is gone) restarts the wizard with a message.
+That state comes back from the browser, so it is checked on every read; anything unexpected (a bad
+signature, wrong types, unknown ids, a version that is gone) restarts the wizard with a message.
 All policy data is read through `policies.compile`; all decisions are made by `policies.engine`.
 
 Staff can walk any version in the same pages, drafts included, as of any date (`preview_start`):
-the session entry then carries `"preview": true`, which lets `_load` accept a draft only while the
-user is staff, marks every page as a preview, and keeps its results from being saved.
+the state then carries `"preview": true`, which lets `_load` accept a draft only while the user is
+staff, marks every page as a preview, and keeps its results from being saved.
 
 With JavaScript on, htmx enhances the wizard's own forms (policy start, questions) without changing
 this flow: a form posts to the same URL, and the browser follows the same redirect, but as an htmx
@@ -54,6 +50,7 @@ from policies.compile import (
     VersionNotFound,
     compiled,
     published_policies,
+    published_version,
     version_by_pk,
     version_in_effect,
 )
@@ -61,11 +58,11 @@ from policies.models import PolicyVersion
 from policies.payloads import payload_diff, snapshot_payload, with_what_would_change
 from policies.services import version_as_of
 
+from . import cookie_state
 from .forms import AnswerForm, SaveResultForm
 from .models import Result, find_result
 from .services import result_create, result_revoke
 
-SESSION_KEY = "wizard"
 CHANGE_PARAM = "change"
 CREATED_RESULTS_KEY = "created_results"
 
@@ -136,16 +133,16 @@ def policy_start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     row = _version_in_effect_or_404(slug)
     if request.method == "POST":
         # "Start now" (and "Start again") pins the version in effect and forgets earlier answers.
-        _save(request, slug, row.pk, {})
-        version = compiled(row)
-        return _redirect_to_question(slug, engine.next_question(version, {}), changing=False)
+        first = engine.next_question(compiled(row), {})
+        onwards = _redirect_to_question(slug, first, changing=False)
+        return cookie_state.store(onwards, slug, row.pk, {})
     return _page(
         request,
         "wizard/policy_start.html",
         {
             "policy": row.policy,
             "row": row,
-            "in_progress": bool(_answers_in_session(request, slug)),
+            "in_progress": _has_answers(request, slug),
         },
     )
 
@@ -178,12 +175,12 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
         path = engine.walk(version, answers)
         # Answers that the new answer takes off the path are dropped, not kept in reserve.
         answers = {k: v for k, v in answers.items() if k not in path.ignored}
-        _save(request, slug, progress.row.pk, answers, preview=progress.preview)
         if changing:
-            return _redirect_to_question(slug, path.next_question, changing=True)
-        return _redirect_to_question(
-            slug, engine.following_question(version, path, key), changing=False
-        )
+            onwards = _redirect_to_question(slug, path.next_question, changing=True)
+        else:
+            following = engine.following_question(version, path, key)
+            onwards = _redirect_to_question(slug, following, changing=False)
+        return cookie_state.store(onwards, slug, progress.row.pk, answers, preview=progress.preview)
 
     number, about = engine.position(version, path, key)
     return _page(
@@ -261,7 +258,7 @@ def _render_check(
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def result(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET shows the result of the answers in the session; POST saves it as a shareable result
+    """GET shows the result of the answers so far; POST saves it as a shareable result
     (with the privacy options of SaveResultForm) and leads to its permanent link."""
     progress = _load(request, slug)
     if isinstance(progress, HttpResponse):
@@ -303,11 +300,13 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-# --- the session ---------------------------------------------------------------------------------
+# --- the person's progress, and the results they created -----------------------------------------
 
 
 def _remember_created(request: HttpRequest, token: str, secret: str) -> None:
-    """The creator's browser keeps each result's revoke secret, to show it on the saved page."""
+    """The creator's browser keeps each result's revoke secret, to show it on the saved page. In
+    the session, on the server, not in a cookie: the secret need not travel with every request,
+    and saving a result writes to the database anyway."""
     created = request.session.get(CREATED_RESULTS_KEY)
     created = dict(created) if isinstance(created, dict) else {}
     created[token] = secret
@@ -322,8 +321,7 @@ def created_secret(request: HttpRequest, token: str) -> str | None:
 
 def _load(request: HttpRequest, slug: str) -> Progress | HttpResponse:
     """The person's progress in this policy, or the redirect that puts them back on track."""
-    wizard = request.session.get(SESSION_KEY)
-    state = wizard.get(slug) if isinstance(wizard, dict) else wizard
+    state = cookie_state.read(request, slug)
     if state is None:
         _version_in_effect_or_404(slug)  # an unknown policy is a 404, not a redirect to one
         return redirect("wizard:policy_start", slug=slug)
@@ -337,7 +335,7 @@ def _load(request: HttpRequest, slug: str) -> Progress | HttpResponse:
         return _restart(request, slug, VERSION_GONE)
     try:
         # Published versions only: outside a preview, a draft pk is as good as a gone one.
-        row = version_by_pk(pk, include_drafts=preview)
+        row = version_by_pk(pk, include_drafts=True) if preview else published_version(slug, pk)
     except VersionNotFound:
         return _restart(request, slug, VERSION_GONE)
     if row.policy.slug != slug:
@@ -348,30 +346,15 @@ def _load(request: HttpRequest, slug: str) -> Progress | HttpResponse:
     return Progress(row=row, version=version, answers=dict(answers), preview=preview)
 
 
-def _answers_in_session(request: HttpRequest, slug: str) -> dict[str, Any]:
-    wizard = request.session.get(SESSION_KEY)
-    state = wizard.get(slug) if isinstance(wizard, dict) else None
-    answers = state.get("answers") if isinstance(state, dict) else None
-    return answers if isinstance(answers, dict) else {}
-
-
-def _save(
-    request: HttpRequest, slug: str, pk: int, answers: dict[str, str], *, preview: bool = False
-) -> None:
-    wizard = request.session.get(SESSION_KEY)
-    wizard = dict(wizard) if isinstance(wizard, dict) else {}
-    wizard[slug] = {"version": pk, "answers": answers}
-    if preview:
-        wizard[slug]["preview"] = True
-    request.session[SESSION_KEY] = wizard  # a new dict, so the session knows it changed
+def _has_answers(request: HttpRequest, slug: str) -> bool:
+    state = cookie_state.read(request, slug)
+    return isinstance(state, dict) and bool(state.get("answers"))
 
 
 def _restart(request: HttpRequest, slug: str, message: str) -> HttpResponseRedirect:
-    wizard = request.session.get(SESSION_KEY)
-    wizard = {k: v for k, v in wizard.items() if k != slug} if isinstance(wizard, dict) else {}
-    request.session[SESSION_KEY] = wizard
     messages.info(request, message)
-    return HttpResponseRedirect(reverse("wizard:policy_start", args=[slug]))
+    response = HttpResponseRedirect(reverse("wizard:policy_start", args=[slug]))
+    return cookie_state.forget(response, slug)
 
 
 def _version_in_effect_or_404(slug: str) -> PolicyVersion:
@@ -408,7 +391,7 @@ class PreviewForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def preview_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Staff walk a version (a draft included) in the real wizard, as of any date. Never public:
-    the preview lives in the staff member's session and its results are not saved."""
+    the preview lives in the staff member's browser and its results are not saved."""
     try:
         candidate = version_by_pk(pk, include_drafts=True)
     except VersionNotFound:
@@ -422,9 +405,9 @@ def preview_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except AsOfError as exc:
             form.add_error("as_of", forms.ValidationError(str(exc), code="not_in_effect"))
         else:
-            _save(request, slug, row.pk, {}, preview=True)
             first = engine.next_question(compiled(row), {})
-            return _redirect_to_question(slug, first, changing=False)
+            onwards = _redirect_to_question(slug, first, changing=False)
+            return cookie_state.store(onwards, slug, row.pk, {}, preview=True)
     return render(
         request,
         "policies/preview_start.html",
@@ -627,8 +610,8 @@ def result_continue(request: HttpRequest, token: str) -> HttpResponse:
     row = _version_in_effect_or_404(slug)
     version = compiled(row)
     answers = engine.still_valid(version, found.answers)
-    _save(request, slug, row.pk, answers)
-    return _redirect_to_question(slug, engine.next_question(version, answers), changing=False)
+    onwards = _redirect_to_question(slug, engine.next_question(version, answers), changing=False)
+    return cookie_state.store(onwards, slug, row.pk, answers)
 
 
 @never_cache

@@ -11,6 +11,7 @@ from django.urls import reverse
 from policies import services
 from policies.models import PolicyVersion, Rule
 from tests.factories import small_policy
+from tests.wizard.progress import plant, stored
 from wizard.models import Result
 from wizard.views import PREVIEW_NOT_SAVED, VERSION_GONE
 
@@ -42,8 +43,11 @@ def test_staff_walk_a_draft_in_the_wizard_marked_as_a_preview(admin_client, draf
 
     assert asked.status_code == 200 and "Start the preview" in asked.content.decode()
     assert started["Location"] == reverse("wizard:question", args=["pets", "pet"])
-    assert admin_client.session["wizard"]["pets"]["version"] == draft.pk
-    assert admin_client.session["wizard"]["pets"]["preview"] is True
+    assert stored(admin_client) == {
+        "version": draft.pk,
+        "answers": {"pet": "fish"},
+        "preview": True,
+    }
     for page in (question.content.decode(), result):
         assert "Staff preview" in page
         assert "a draft that the public cannot see" in page
@@ -56,7 +60,7 @@ def test_a_preview_as_of_an_earlier_date_walks_the_version_in_effect_then(admin_
     admin_client.post(preview_url(draft), {"as_of": "2025-03-01"})
     result = walk_fish(admin_client)
 
-    assert admin_client.session["wizard"]["pets"]["version"] == draft.based_on_id
+    assert stored(admin_client)["version"] == draft.based_on_id
     assert "Staff preview" in result and "Text for no." in result
 
 
@@ -65,7 +69,7 @@ def test_a_date_with_nothing_in_effect_is_a_form_error_naming_the_field(admin_cl
 
     assert response.status_code == 400
     assert response.context["form"].errors.as_data()["as_of"][0].code == "not_in_effect"
-    assert "wizard" not in admin_client.session
+    assert stored(admin_client) is None
 
 
 def test_a_preview_is_never_saved_as_a_result(admin_client, draft):
@@ -87,10 +91,8 @@ def test_only_staff_may_start_a_preview(client, draft):
     assert "/admin/login/" in response["Location"]
 
 
-def test_a_draft_in_a_session_that_is_no_longer_staff_is_refused(client, draft):
-    session = client.session
-    session["wizard"] = {"pets": {"version": draft.pk, "answers": {}, "preview": True}}
-    session.save()
+def test_a_preview_in_a_browser_that_is_no_longer_staff_is_refused(client, draft):
+    plant(client, {"version": draft.pk, "answers": {}, "preview": True})
 
     response = client.get(reverse("wizard:question", args=["pets", "pet"]), follow=True)
 
@@ -99,9 +101,7 @@ def test_a_draft_in_a_session_that_is_no_longer_staff_is_refused(client, draft):
 
 
 def test_without_the_preview_flag_a_draft_is_refused_even_for_staff(admin_client, draft):
-    session = admin_client.session
-    session["wizard"] = {"pets": {"version": draft.pk, "answers": {}}}
-    session.save()
+    plant(admin_client, {"version": draft.pk, "answers": {}})
 
     response = admin_client.get(reverse("wizard:question", args=["pets", "pet"]), follow=True)
 
@@ -112,8 +112,7 @@ def test_starting_again_from_the_public_page_ends_the_preview(admin_client, draf
     admin_client.post(preview_url(draft))
     admin_client.post(reverse("wizard:policy_start", args=["pets"]))
 
-    assert "preview" not in admin_client.session["wizard"]["pets"]
-    assert admin_client.session["wizard"]["pets"]["version"] == draft.based_on_id
+    assert stored(admin_client) == {"version": draft.based_on_id, "answers": {}}
 
 
 def test_a_version_of_another_policy_is_not_found(admin_client, draft):
