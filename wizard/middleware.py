@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve
 from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
@@ -30,23 +29,21 @@ RATE_LIMITED = {
 
 
 class RateLimitMiddleware:
-    """429 with Retry-After once a client (by IP address) exceeds the rate of a guarded route."""
+    """429 with Retry-After once a client (by IP address) exceeds the rate of a guarded route.
+    It acts in process_view, where Django has already resolved the URL (`resolver_match`), so
+    no request pays for a second resolution."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limited = self._limited(request)
-        if limited is not None:
-            return limited
         return self.get_response(request)
 
-    def _limited(self, request: HttpRequest) -> HttpResponse | None:
-        if request.method != "POST":
-            return None
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if request.method != "POST" or match is None:
             return None
         setting = RATE_LIMITED.get((match.view_name, request.method))
         rate = getattr(settings, setting, "") if setting else ""

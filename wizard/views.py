@@ -195,6 +195,8 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             "error": form.error,
             "selected": form.selected,
             "first_choice": asked.choices[0] if asked.choices else None,
+            # A published version never changes, so its rendered question can be reused.
+            "fragment_key": None if progress.row.is_draft or form.error else progress.row.pk,
             "number": number,
             "about": about,
             "action_url": _question_url(slug, key, changing=changing),
