@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from policies import services
-from policies.models import PolicyVersion, Rule
+from policies.models import PolicyVersion, Question, Rule
 from tests.factories import small_policy
 from tests.wizard.progress import plant, stored
 from wizard.models import Result
@@ -52,6 +52,18 @@ def test_staff_walk_a_draft_in_the_wizard_marked_as_a_preview(admin_client, draf
         assert "Staff preview" in page
         assert "a draft that the public cannot see" in page
     assert "Yes" in result and "Text for yes." in result  # the draft allows fish
+
+
+def test_a_preview_shows_each_edit_of_the_draft_at_once(admin_client, draft):
+    admin_client.post(preview_url(draft))
+    question_url = reverse("wizard:question", args=["pets", "pet"])
+    before = admin_client.get(question_url).content.decode()
+
+    Question.objects.filter(version=draft, key="pet").update(text="Which animal, exactly?")
+    after = admin_client.get(question_url).content.decode()
+
+    assert "Which pet?" in before
+    assert "Which animal, exactly?" in after and "Which pet?" not in after
 
 
 def test_a_preview_as_of_an_earlier_date_walks_the_version_in_effect_then(admin_client, draft):

@@ -204,6 +204,23 @@ def test_it_shows_an_answered_question_with_its_answer_checked(client):
     assert 'value="cat" checked' not in html
 
 
+def test_the_cached_question_follows_each_browser_s_own_answer(client):
+    small_policy()
+    start(client)
+    first_visit = client.get(question_url("pet")).content.decode()  # cached with nothing checked
+    answer(client, "pet", "dog")
+    other = Client()
+    start(other)
+    answer(other, "pet", "cat")
+
+    mine = client.get(question_url("pet")).content.decode()
+    theirs = other.get(question_url("pet")).content.decode()
+
+    assert "checked" not in first_visit
+    assert 'value="dog" checked' in mine and 'value="cat" checked' not in mine
+    assert 'value="cat" checked' in theirs and 'value="dog" checked' not in theirs
+
+
 def test_the_back_link_of_the_first_question_goes_to_the_policy_start_page(client):
     small_policy()
     start(client)
