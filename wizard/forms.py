@@ -51,13 +51,9 @@ class AnswerForm(forms.Form):
 
     @property
     def selected(self) -> str | None:
-        """The choice to show as checked: what was posted (if it is a choice) or the initial one."""
-        key = self.question.key
-        if self.is_bound:
-            value = self.data.get(key)
-            return value if value in self.question.choice_keys else None
-        initial = self.initial.get(key)
-        return initial if isinstance(initial, str) else None
+        """The choice to show as checked again: what was posted, if it is a choice."""
+        value = self.data.get(self.question.key)
+        return value if value in self.question.choice_keys else None
 
 
 class SaveResultForm(forms.Form):

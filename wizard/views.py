@@ -165,12 +165,9 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             messages.info(request, STALE_STEP)
         return _redirect_to_question(slug, path.next_question, changing=changing)
 
-    form = AnswerForm(
-        asked,
-        data=request.POST if request.method == "POST" else None,
-        initial={key: path.answers.get(key)},
-    )
-    if form.is_bound and form.is_valid():
+    # Only an answer needs the form; the page itself shows the stored answer (if any).
+    form = AnswerForm(asked, data=request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         answers = {**progress.answers, key: form.answer}
         path = engine.walk(version, answers)
         # Answers that the new answer takes off the path are dropped, not kept in reserve.
@@ -191,12 +188,11 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             "row": progress.row,
             "preview": progress.preview,
             "question": asked,
-            "form": form,
-            "error": form.error,
-            "selected": form.selected,
+            "error": form.error if form else None,
+            "selected": form.selected if form else path.answers.get(key),
             "first_choice": asked.choices[0] if asked.choices else None,
             # A published version never changes, so its rendered question can be reused.
-            "fragment_key": None if progress.row.is_draft or form.error else progress.row.pk,
+            "fragment_key": None if progress.row.is_draft or form else progress.row.pk,
             "number": number,
             "about": about,
             "action_url": _question_url(slug, key, changing=changing),
