@@ -105,11 +105,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # WhiteNoise serves static files with DEBUG off. By default it reads them straight from the
-# source folders, so `make run` needs no collectstatic; a deployment collects them and sets this
-# to 0.
+# source folders, so `make run` needs no collectstatic; a deployment (`make serve`) collects them
+# under hashed names, which WhiteNoise serves with far-future caching, and sets this to 0.
 WHITENOISE_USE_FINDERS = env_bool("DJANGO_STATIC_FROM_FINDERS", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "wizard.storage.SourceStaticStorage"
+        if WHITENOISE_USE_FINDERS
+        else "wizard.storage.CollectedStaticStorage"
+    },
+}
 
 # A form without a valid token gets a plain-language page with a way back, not Django's default.
 CSRF_FAILURE_VIEW = "wizard.views.csrf_failure"
