@@ -105,6 +105,7 @@ def _page(
     its own URL, so Back and Forward walk the same URLs as without JavaScript; a form shown again
     with an error stays on its URL."""
     swapping = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {**context, "htmx_enhanced": True}  # base.html loads htmx for these pages only
     response = render(request, f"{template}#swap" if swapping else template, context, status=status)
     if swapping and request.method in ("GET", "HEAD"):
         push_url(response, request.get_full_path())
