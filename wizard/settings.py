@@ -151,13 +151,13 @@ CACHES = {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
     },
-    # Rendered pieces of pages that never change for a published version ({% cache ... using=
-    # "fragments" %}). Always in the process: cheaper than any network cache, and a deploy with
-    # new templates starts empty.
-    "fragments": {
+    # Wizard pages rendered once and reused while the process runs (views._reused_html): they
+    # come from published versions, which never change. In the process, not a shared cache:
+    # nothing is cheaper to read, and a deploy with new templates starts empty.
+    "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "fragments",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 1000},  # a question page is about 7 KB
     },
 }
 

@@ -24,6 +24,7 @@ JavaScript; a history restore (Back or Forward) gets the whole page.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -31,7 +32,11 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.messages import get_messages
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -98,20 +103,56 @@ class Progress:
 
 
 def _page(
-    request: HtmxHttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+    request: HtmxHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    same_for: tuple[object, ...] | None = None,
 ) -> HttpResponse:
     """A wizard page: the whole of it, or for an htmx swap only its `swap` partial (title, back
     link, messages and main content). The page an htmx form ends up on after the redirect pushes
     its own URL, so Back and Forward walk the same URLs as without JavaScript; a form shown again
-    with an error stays on its URL."""
+    with an error stays on its URL.
+
+    `same_for` says that the page is the same for everyone for whom these values are the same (a
+    published version, no error, no message): it is then rendered once per process and reused,
+    with each response's own CSRF token put in (`_reused_html`)."""
     swapping = bool(request.htmx) and not request.htmx.history_restore_request
+    name = f"{template}#swap" if swapping else template
     context = {**context, "htmx_enhanced": True}  # base.html loads htmx for these pages only
-    response = render(request, f"{template}#swap" if swapping else template, context, status=status)
+    if same_for is None:
+        response = render(request, name, context, status=status)
+    else:
+        response = HttpResponse(_reused_html(request, name, same_for, context), status=status)
     if swapping and request.method in ("GET", "HEAD"):
         push_url(response, request.get_full_path())
     # The same URL answers with a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# Rendered in place of the CSRF token in a page kept for reuse. Random per process, so that no
+# policy text can contain it.
+_CSRF_HOLE = secrets.token_hex(32)
+
+
+def _reused_html(
+    request: HttpRequest, name: str, same_for: tuple[object, ...], context: dict[str, Any]
+) -> str:
+    """The page rendered once per process for `same_for`, with this response's CSRF token.
+
+    Rendering is most of the cost of a question page, and Django's template engine is slow
+    compared with everything else a step does. The token is the one part that must differ per
+    response: Django masks it afresh each time (so that compression cannot leak it), and
+    get_token also renews the CSRF cookie, as {% csrf_token %} would."""
+    key = make_template_fragment_key(f"page:{name}", [repr(value) for value in same_for])
+    pages = caches["pages"]
+    html = pages.get(key)
+    if html is None:
+        html = render_to_string(name, {**context, "csrf_token": _CSRF_HOLE}, request)
+        pages.set(key, html, timeout=None)
+    return html.replace(_CSRF_HOLE, get_token(request))
 
 
 @require_safe
@@ -181,6 +222,13 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
         return cookie_state.store(onwards, slug, progress.row.pk, answers, preview=progress.preview)
 
     number, about = engine.position(version, path, key)
+    selected = form.selected if form else path.answers.get(key)
+    action_url = _question_url(slug, key, changing=changing)
+    back_url = _back_url(slug, version, path, key, changing=changing)
+    # A published version never changes, so without an error to show (a form), a message or a
+    # staff preview (maybe of a draft), these values decide everything on the page.
+    reusable = not (form or progress.preview or get_messages(request))
+    same_for = (progress.row.pk, progress.row.policy.title, key, selected, number, about)
     return _page(
         request,
         "wizard/question.html",
@@ -190,15 +238,14 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             "preview": progress.preview,
             "question": asked,
             "error": form.error if form else None,
-            "selected": form.selected if form else path.answers.get(key),
+            "selected": selected,
             "first_choice": asked.choices[0] if asked.choices else None,
-            # A published version never changes, so its rendered question can be reused.
-            "fragment_key": None if progress.row.is_draft or form else progress.row.pk,
             "number": number,
             "about": about,
-            "action_url": _question_url(slug, key, changing=changing),
-            "back_url": _back_url(slug, version, path, key, changing=changing),
+            "action_url": action_url,
+            "back_url": back_url,
         },
+        same_for=(*same_for, action_url, back_url) if reusable else None,
     )
 
 

@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.test import Client
 from django.urls import reverse
 
+from policies.compile import forget_published_versions
 from policies.models import PolicyVersion
 from tests.factories import (
     ChoiceFactory,
@@ -219,6 +220,68 @@ def test_the_cached_question_follows_each_browser_s_own_answer(client):
     assert "checked" not in first_visit
     assert 'value="dog" checked' in mine and 'value="cat" checked' not in mine
     assert 'value="cat" checked' in theirs and 'value="dog" checked' not in theirs
+
+
+def form_token(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_a_reused_question_page_carries_a_fresh_valid_csrf_token_each_time():
+    small_policy()
+    client = csrf_client()
+    first = client.get(question_url("pet")).content.decode()  # rendered, then kept for reuse
+    second = client.get(question_url("pet")).content.decode()  # reused
+
+    answered = client.post(
+        question_url("pet"), {"pet": "dog", "csrfmiddlewaretoken": form_token(second)}
+    )
+
+    assert form_token(first) != form_token(second)  # masked afresh, as Django does per response
+    assert first.replace(form_token(first), "") == second.replace(form_token(second), "")
+    assert answered.status_code == 302
+    assert stored(client)["answers"] == {"pet": "dog"}
+
+
+def test_a_message_shows_on_a_question_page_that_was_kept_for_reuse(client):
+    small_policy()
+    start(client)
+    answer(client, "pet", "dog")
+    client.get(question_url("walks"))  # kept for reuse, without a message
+    answer(client, "pet", "cat", change=True)  # "walks" is now off the path
+
+    client.post(question_url("walks"), {"walks": "yes"})  # a stale tab: told so on the next page
+    with_message = client.get(question_url("pet")).content.decode()
+    again = client.get(question_url("pet")).content.decode()
+
+    assert STALE_STEP in with_message
+    assert STALE_STEP not in again  # a message is shown once
+
+
+def test_a_new_policy_title_shows_at_once_on_reused_pages(client):
+    version = small_policy()
+    start(client)
+    client.get(question_url("pet"))
+    version.policy.title = "Companion animal licence"
+    version.policy.save()
+    forget_published_versions()  # as the admin does on saving
+
+    page = client.get(question_url("pet")).content.decode()
+
+    assert "Companion animal licence" in page
+
+
+def test_the_whole_page_and_the_htmx_swap_are_kept_apart(client):
+    small_policy()
+    start(client)
+
+    whole = client.get(question_url("pet")).content.decode()
+    swap = client.get(question_url("pet"), headers=HTMX).content.decode()
+    whole_again = client.get(question_url("pet")).content.decode()
+
+    assert whole.startswith("<!doctype html>") and whole_again.startswith("<!doctype html>")
+    assert "<!doctype html>" not in swap and 'id="question-form"' in swap
 
 
 def test_the_back_link_of_the_first_question_goes_to_the_policy_start_page(client):
