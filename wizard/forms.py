@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import RegexValidator
 
 from policies import engine
 
-from .models import Result
+from .models import SAVE_ATTEMPT_LENGTH, Result, new_save_attempt
 
 
 def _choice_list(question: engine.Question) -> str:
@@ -56,7 +57,34 @@ class AnswerForm(forms.Form):
         return value if value in self.question.choice_keys else None
 
 
-class SaveResultForm(forms.Form):
+class SaveAttemptForm(forms.Form):
+    """A form that saves a result carries a random id, fresh with each page: sent twice (a double
+    click without JavaScript, a resent POST after Back), it leads to the result it saved the
+    first time instead of saving another (services.result_create)."""
+
+    attempt = forms.CharField(
+        required=False,
+        widget=forms.HiddenInput,
+        validators=[
+            RegexValidator(
+                rf"^[A-Za-z0-9_-]{{{SAVE_ATTEMPT_LENGTH}}}$",
+                message="This form was changed after the page was sent: reload the page and "
+                "save again.",
+            )
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("attempt", new_save_attempt())
+
+    @property
+    def attempt_id(self) -> str | None:
+        return self.cleaned_data.get("attempt") or None
+
+
+class SaveResultForm(SaveAttemptForm):
     """Privacy options for a saved result. Unticked boxes are absent from a POST, hence the
     explicit `required=False`; the expiry defaults to never."""
 

@@ -25,6 +25,15 @@ TOKEN_LENGTH = 30
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
+# A save form's id: 16 random bytes, 22 URL-safe characters.
+SAVE_ATTEMPT_BYTES = 16
+SAVE_ATTEMPT_LENGTH = 22
+
+
+def new_save_attempt() -> str:
+    return secrets.token_urlsafe(SAVE_ATTEMPT_BYTES)
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
@@ -72,6 +81,15 @@ class Result(models.Model):
         on_delete=models.SET_NULL,
         related_name="rechecks",
         help_text="The older result this one re-checked.",
+    )
+    save_attempt = models.CharField(
+        max_length=SAVE_ATTEMPT_LENGTH,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The random id of the save form this result came from: the same form sent "
+        "again (a double click, a resent POST) finds this result instead of saving another.",
     )
 
     class Meta:

@@ -64,9 +64,9 @@ from policies.payloads import payload_diff, snapshot_payload, with_what_would_ch
 from policies.services import version_as_of
 
 from . import cookie_state
-from .forms import AnswerForm, SaveResultForm
+from .forms import AnswerForm, SaveAttemptForm, SaveResultForm
 from .models import Result, find_result
-from .services import result_create, result_revoke
+from .services import AlreadySaved, result_create, result_revoke
 
 CHANGE_PARAM = "change"
 CREATED_RESULTS_KEY = "created_results"
@@ -322,12 +322,16 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("wizard:result", slug=slug)
     save_form = SaveResultForm(request.POST if request.method == "POST" else None, slug=slug)
     if request.method == "POST" and save_form.is_valid():
-        saved, secret = result_create(
-            version=progress.row,
-            answers=progress.answers,
-            outcome_only=save_form.cleaned_data["outcome_only"],
-            expires_in_days=save_form.expires_in_days,
-        )
+        try:
+            saved, secret = result_create(
+                version=progress.row,
+                answers=progress.answers,
+                outcome_only=save_form.cleaned_data["outcome_only"],
+                expires_in_days=save_form.expires_in_days,
+                attempt=save_form.attempt_id,
+            )
+        except AlreadySaved as already:
+            return redirect("results:saved", token=already.result.token)
         _remember_created(request, saved.token, secret)
         return redirect("results:saved", token=saved.token)
     snapshot = with_what_would_change(
@@ -623,23 +627,32 @@ def result_recheck(request: HttpRequest, token: str) -> HttpResponse:
     if not decision.complete:
         context["next_question"] = decision.next_question
         return _private(render(request, "results/recheck.html", context), posts_forms=True)
-    if request.method == "POST":
+    save_form = SaveAttemptForm(request.POST if request.method == "POST" else None)
+    context["save_form"] = save_form
+    if request.method == "POST" and save_form.is_valid():
         expires_in = (
             (found.expires_at - found.created_at).days if found.expires_at is not None else 0
         )
-        saved, secret = result_create(
-            version=current,
-            answers=answers,
-            outcome_only=found.outcome_only,
-            expires_in_days=expires_in,
-            previous=found,
-        )
+        try:
+            saved, secret = result_create(
+                version=current,
+                answers=answers,
+                outcome_only=found.outcome_only,
+                expires_in_days=expires_in,
+                previous=found,
+                attempt=save_form.attempt_id,
+            )
+        except AlreadySaved as already:
+            return redirect("results:saved", token=already.result.token)
         _remember_created(request, saved.token, secret)
         return redirect("results:saved", token=saved.token)
     new = snapshot_payload(current, version, decision)
     context["new"] = new
     context["diff"] = payload_diff(found.snapshot, new)
-    return _private(render(request, "results/recheck.html", context), posts_forms=True)
+    status = 400 if save_form.errors else 200
+    return _private(
+        render(request, "results/recheck.html", context, status=status), posts_forms=True
+    )
 
 
 @never_cache

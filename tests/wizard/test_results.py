@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 
 import pytest
@@ -135,6 +136,92 @@ def test_concurrent_rechecks_both_succeed(client):
         thread.join()
     assert statuses == [302, 302]
     assert Result.objects.filter(previous=result).count() == 2
+
+
+def form_attempt(html: str) -> str:
+    match = re.search(r'name="attempt" value="([^"]+)"', html)
+    assert match is not None, "the save form carries no attempt id"
+    return match.group(1)
+
+
+def test_the_same_save_form_sent_twice_saves_one_result(client):
+    small_policy()
+    answer_all(client, pet="cat")
+    attempt = form_attempt(client.get(reverse("wizard:check", args=["pets"])).content.decode())
+
+    first = client.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
+    second = client.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
+
+    result = Result.objects.get()
+    assert first["Location"] == second["Location"] == reverse("results:saved", args=[result.token])
+    assert result.save_attempt == attempt
+    assert "/revoke/" in client.get(second["Location"]).content.decode()
+
+
+def test_each_new_page_saves_a_new_result(client):
+    small_policy()
+    answer_all(client, pet="cat")
+    for _ in range(2):
+        page = client.get(reverse("wizard:check", args=["pets"])).content.decode()
+        client.post(reverse("wizard:result", args=["pets"]), {"attempt": form_attempt(page)})
+
+    assert Result.objects.count() == 2
+
+
+@pytest.mark.parametrize("attempt", ["x", "a" * 23, "bad chars here!!!!!!!!", "<script>"])
+def test_a_changed_attempt_id_is_refused_with_a_message_and_nothing_saved(client, attempt):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    response = client.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
+
+    assert response.status_code == 400
+    assert "reload the page and save again" in response.content.decode()
+    assert not Result.objects.exists()
+
+
+def test_the_same_recheck_form_sent_twice_saves_one_new_result(client):
+    result, _ = saved_cat(client)
+    newer_version_banning_cats(result.version.policy)
+    url = reverse("results:recheck", args=[result.token])
+    attempt = form_attempt(client.get(url).content.decode())
+
+    first = client.post(url, {"attempt": attempt})
+    second = client.post(url, {"attempt": attempt})
+
+    new = Result.objects.get(previous=result)
+    assert first["Location"] == second["Location"] == reverse("results:saved", args=[new.token])
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's shared in-memory test database refuses concurrent writers; run on PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_same_save_form_sent_twice_at_once_saves_one_result(client):
+    small_policy()
+    answer_all(client, pet="cat")
+    attempt = form_attempt(client.get(reverse("wizard:check", args=["pets"])).content.decode())
+    cookies = client.cookies
+    locations: list[str] = []
+
+    def save():
+        other = client.__class__()  # the same browser: the same cookies, its own connection
+        other.cookies = cookies
+        try:
+            response = other.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
+            locations.append(response["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    result = Result.objects.get()
+    assert locations == [reverse("results:saved", args=[result.token])] * 2
 
 
 def test_outcome_only_links_never_contain_the_answers(client):
