@@ -13,6 +13,10 @@ timestamped, so it cannot be forged or moved to another policy, and it expires l
 Signed is not secret: the person can read their own answers in it, as they could on the page.
 The cookie's path is the policy's own pages, so no other request carries it. What comes back is
 still client input: the views validate its contents against the version on every read.
+
+Browsers keep a cookie of up to 4096 bytes, name and attributes included. A state too large for
+that (a policy asking well over a hundred questions on one path) is kept in the session instead,
+and the cookie only says so: slower, but nothing is lost.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 COOKIE_PREFIX = "wizard-"
+# The longest cookie value kept as is; the rest of the 4096 bytes is the name and attributes.
+MAX_VALUE_BYTES = 3800
+IN_SESSION = {"in_session": True}
 
 Response = TypeVar("Response", bound=HttpResponse)
 
@@ -67,21 +74,39 @@ def decode(slug: str, value: str) -> Any:
         return UNREADABLE
 
 
+def _session_key(slug: str) -> str:
+    return f"wizard:{slug}"
+
+
 def read(request: HttpRequest, slug: str) -> Any:
-    """The state the browser sent back for this policy (see `decode`)."""
-    return decode(slug, request.COOKIES.get(cookie_name(slug), ""))
+    """The state the browser sent back for this policy (see `decode`), or the one kept in the
+    session when it was too large for a cookie."""
+    state = decode(slug, request.COOKIES.get(cookie_name(slug), ""))
+    if state == IN_SESSION:
+        return request.session.get(_session_key(slug))  # None once the session has gone
+    return state
 
 
 def store(
-    response: Response, slug: str, pk: int, answers: dict[str, str], *, preview: bool = False
+    request: HttpRequest,
+    response: Response,
+    slug: str,
+    pk: int,
+    answers: dict[str, str],
+    *,
+    preview: bool = False,
 ) -> Response:
     """Pin the person to version `pk` with these answers (replacing what was there)."""
     state: dict[str, Any] = {"version": pk, "answers": answers}
     if preview:
         state["preview"] = True
+    value = encode(slug, state)
+    if len(value) > MAX_VALUE_BYTES:
+        request.session[_session_key(slug)] = state
+        value = encode(slug, IN_SESSION)
     response.set_cookie(
         cookie_name(slug),
-        encode(slug, state),
+        value,
         max_age=settings.SESSION_COOKIE_AGE,
         path=_path(slug),
         secure=settings.SESSION_COOKIE_SECURE,

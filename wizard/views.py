@@ -177,7 +177,7 @@ def policy_start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         # "Start now" (and "Start again") pins the version in effect and forgets earlier answers.
         first = engine.next_question(compiled(row), {})
         onwards = _redirect_to_question(slug, first, changing=False)
-        return cookie_state.store(onwards, slug, row.pk, {})
+        return cookie_state.store(request, onwards, slug, row.pk, {})
     return _page(
         request,
         "wizard/policy_start.html",
@@ -219,7 +219,9 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
         else:
             following = engine.following_question(version, path, key)
             onwards = _redirect_to_question(slug, following, changing=False)
-        return cookie_state.store(onwards, slug, progress.row.pk, answers, preview=progress.preview)
+        return cookie_state.store(
+            request, onwards, slug, progress.row.pk, answers, preview=progress.preview
+        )
 
     number, about = engine.position(version, path, key)
     selected = form.selected if form else path.answers.get(key)
@@ -457,7 +459,7 @@ def preview_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         else:
             first = engine.next_question(compiled(row), {})
             onwards = _redirect_to_question(slug, first, changing=False)
-            return cookie_state.store(onwards, slug, row.pk, {}, preview=True)
+            return cookie_state.store(request, onwards, slug, row.pk, {}, preview=True)
     return render(
         request,
         "policies/preview_start.html",
@@ -670,7 +672,7 @@ def result_continue(request: HttpRequest, token: str) -> HttpResponse:
     version = compiled(row)
     answers = engine.still_valid(version, found.answers)
     onwards = _redirect_to_question(slug, engine.next_question(version, answers), changing=False)
-    return cookie_state.store(onwards, slug, row.pk, answers)
+    return cookie_state.store(request, onwards, slug, row.pk, answers)
 
 
 @never_cache

@@ -13,7 +13,8 @@ from django.template.loader import get_template
 from django.test import Client
 from django.urls import reverse
 
-from policies.compile import forget_published_versions
+from policies import analysis
+from policies.compile import compiled, forget_published_versions
 from policies.models import PolicyVersion
 from tests.factories import (
     ChoiceFactory,
@@ -438,6 +439,30 @@ def test_an_expired_state_is_as_if_there_were_none(client, settings):
 
     assert response.redirect_chain == [(reverse("wizard:policy_start", args=["pets"]), 302)]
     assert UNREADABLE_ANSWERS not in response.content.decode()
+
+
+def test_a_state_too_large_for_a_cookie_is_kept_in_the_session(client, monkeypatch):
+    small_policy()
+    monkeypatch.setattr(cookie_state, "MAX_VALUE_BYTES", 60)  # as a very long path would need
+    start(client)
+    answer(client, "pet", "dog")
+
+    walked = answer(client, "walks", "yes")
+    page = client.get(walked["Location"]).content.decode()
+
+    assert stored(client) == cookie_state.IN_SESSION  # the cookie only says where it is
+    assert client.session["wizard:pets"]["answers"] == {"pet": "dog", "walks": "yes"}
+    assert walked["Location"] == reverse("wizard:check", args=["pets"])
+    assert "Will you walk it daily?" in page and "Yes" in page
+
+
+def test_the_longest_path_of_every_seeded_version_fits_in_the_cookie_with_room_to_spare(seeded):
+    for row in PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED):
+        version = compiled(row)
+        longest = max(analysis.reachable_answer_sets(version), key=len)
+        value = cookie_state.encode(row.policy.slug, {"version": row.pk, "answers": longest})
+
+        assert len(value) < cookie_state.MAX_VALUE_BYTES / 4, (row, len(value))
 
 
 def test_the_state_cookie_is_signed_http_only_and_limited_to_the_policy_pages(client):
