@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import re
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.db import connection
@@ -23,6 +25,8 @@ from wizard.services import result_create
 
 pytestmark = pytest.mark.django_db
 
+T = TypeVar("T")
+
 
 def newer_version_banning_cats(policy, effective_date=None):
     """A newer version of small_policy where cats are no longer allowed and need a collar."""
@@ -33,6 +37,25 @@ def newer_version_banning_cats(policy, effective_date=None):
         step=("collar", "cat"),
         clause={"quote": "The new act says.", "source_version": "2026"},
     )
+
+
+def at_once(action: Callable[[], T], times: int = 2) -> list[T]:
+    """What `action` returns, run in `times` threads started together, each with (and then
+    closing) its own database connection."""
+    results: list[T] = []
+
+    def run() -> None:
+        try:
+            results.append(action())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def saved_cat(client, **options):
@@ -121,19 +144,9 @@ def test_concurrent_rechecks_both_succeed(client):
     result, _ = saved_cat(client)
     newer_version_banning_cats(result.version.policy)
     url = reverse("results:recheck", args=[result.token])
-    statuses: list[int] = []
 
-    def recheck():
-        try:
-            statuses.append(client.__class__().post(url).status_code)
-        finally:
-            connection.close()
+    statuses = at_once(lambda: client.__class__().post(url).status_code)
 
-    threads = [threading.Thread(target=recheck) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     assert statuses == [302, 302]
     assert Result.objects.filter(previous=result).count() == 2
 
@@ -202,23 +215,14 @@ def test_the_same_save_form_sent_twice_at_once_saves_one_result(client):
     small_policy()
     answer_all(client, pet="cat")
     attempt = form_attempt(client.get(reverse("wizard:check", args=["pets"])).content.decode())
-    cookies = client.cookies
-    locations: list[str] = []
 
-    def save():
-        other = client.__class__()  # the same browser: the same cookies, its own connection
-        other.cookies = cookies
-        try:
-            response = other.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
-            locations.append(response["Location"])
-        finally:
-            connection.close()
+    def save() -> str:
+        same_browser = client.__class__()  # the same cookies, its own connection
+        same_browser.cookies = client.cookies
+        response = same_browser.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
+        return response["Location"]
 
-    threads = [threading.Thread(target=save) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    locations = at_once(save)
 
     result = Result.objects.get()
     assert locations == [reverse("results:saved", args=[result.token])] * 2
