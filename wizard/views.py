@@ -229,7 +229,7 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
     back_url = _back_url(slug, version, path, key, changing=changing)
     # A published version never changes, so without an error to show (a form), a message or a
     # staff preview (maybe of a draft), these values decide everything on the page.
-    reusable = not (form or progress.preview or get_messages(request))
+    reusable = form is None and not progress.preview and not get_messages(request)
     same_for = (progress.row.pk, progress.row.policy.title, key, selected, number, about)
     return _page(
         request,
