@@ -154,8 +154,11 @@ CACHES = {
     # Wizard pages rendered once and reused while the process runs (views._reused_html): they
     # come from published versions, which never change. In the process, not a shared cache:
     # nothing is cheaper to read, and a deploy with new templates starts empty.
+    # With DEBUG on, templates reload as they are edited, so nothing rendered is kept.
     "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+        if DEBUG
+        else "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pages",
         "OPTIONS": {"MAX_ENTRIES": 1000},  # a question page is about 7 KB
     },
