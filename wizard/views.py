@@ -224,7 +224,7 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
         )
 
     number, about = engine.position(version, path, key)
-    selected = form.selected if form else path.answers.get(key)
+    selected = path.answers.get(key) if form is None else form.selected
     action_url = _question_url(slug, key, changing=changing)
     back_url = _back_url(slug, version, path, key, changing=changing)
     # A published version never changes, so without an error to show (a form), a message or a
@@ -239,7 +239,7 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             "row": progress.row,
             "preview": progress.preview,
             "question": asked,
-            "error": form.error if form else None,
+            "error": None if form is None else form.error,
             "selected": selected,
             "first_choice": asked.choices[0] if asked.choices else None,
             "number": number,
