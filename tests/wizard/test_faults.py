@@ -8,7 +8,9 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -27,6 +29,16 @@ from wizard.models import Result
 pytestmark = pytest.mark.django_db
 
 EVALUATE = "/api/v1/policies/pets/evaluate"
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_window(monkeypatch):
+    """django-ratelimit counts in windows of the wall clock: a test whose requests straddled a
+    window's end would see its count start again. Its clock stands still here."""
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
 
 
 def database_down():
