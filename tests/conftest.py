@@ -6,12 +6,12 @@ from policies.loading import policy_load, read_document, seed_files
 
 @pytest.fixture(autouse=True)
 def _fresh_compiled_cache():
-    # Primary keys are reused across test transactions, so a cached version (or a page
-    # rendered for one) could leak.
+    # Primary keys are reused across test transactions, so a cached version (or a page or
+    # response rendered for one) could leak.
     from django.core.cache import caches
 
     policy_compile.clear_cache()
-    caches["pages"].clear()
+    caches["rendered"].clear()
     yield
     policy_compile.clear_cache()
 

@@ -34,8 +34,8 @@ def test_the_production_profile_serves_the_collected_files():
     assert printed.split() == ["wizard.storage.CollectedStaticStorage", "False"]
 
 
-def test_rendered_pages_are_kept_only_with_debug_off():
-    backend = "settings.CACHES['pages']['BACKEND']"
+def test_rendered_responses_are_kept_only_with_debug_off():
+    backend = "settings.CACHES['rendered']['BACKEND']"
 
     assert settings_under({"DJANGO_DEBUG": "0"}, backend).endswith("LocMemCache")
     # With DEBUG on, templates reload as they are edited: a kept page would hide the edit.

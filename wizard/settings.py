@@ -151,16 +151,18 @@ CACHES = {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
     },
-    # Wizard pages rendered once and reused while the process runs (views._reused_html): they
-    # come from published versions, which never change. In the process, not a shared cache:
-    # nothing is cheaper to read, and a deploy with new templates starts empty.
-    # With DEBUG on, templates reload as they are edited, so nothing rendered is kept.
-    "pages": {
+    # Responses rendered once and reused while the process runs: question pages
+    # (views._reused_html) and API evaluations (api.evaluate), both of published versions, which
+    # never change. In the process, not a shared cache: nothing is cheaper to read, and a deploy
+    # with new templates starts empty. With DEBUG on, templates reload as they are edited, so
+    # nothing rendered is kept.
+    "rendered": {
         "BACKEND": "django.core.cache.backends.dummy.DummyCache"
         if DEBUG
         else "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "pages",
-        "OPTIONS": {"MAX_ENTRIES": 1000},  # a question page is about 7 KB
+        "LOCATION": "rendered",
+        # A question page is about 7 KB, an evaluation 5 to 45 KB: at most some 25 MB a worker.
+        "OPTIONS": {"MAX_ENTRIES": 1000},
     },
 }
 

@@ -147,11 +147,11 @@ def _reused_html(
     response: Django masks it afresh each time (so that compression cannot leak it), and
     get_token also renews the CSRF cookie, as {% csrf_token %} would."""
     key = make_template_fragment_key(f"page:{name}", [repr(value) for value in same_for])
-    pages = caches["pages"]
-    html = pages.get(key)
+    rendered = caches["rendered"]
+    html = rendered.get(key)
     if html is None:
         html = render_to_string(name, {**context, "csrf_token": _CSRF_HOLE}, request)
-        pages.set(key, html, timeout=None)
+        rendered.set(key, html, timeout=None)
     return html.replace(_CSRF_HOLE, get_token(request))
 
 

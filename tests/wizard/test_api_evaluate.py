@@ -7,6 +7,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from policies import engine
+from policies.compile import compiled
+from policies.payloads import decision_payload
 from tests.factories import (
     ChoiceFactory,
     ClauseFactory,
@@ -164,6 +167,19 @@ def test_a_null_as_of_means_today(client):
     body = evaluate(client, {"answers": {"pet": "cat"}, "as_of": None}).json()
 
     assert body["version"] == "2025-01-01"
+
+
+def test_a_repeated_evaluation_is_the_same_json_in_any_answer_order(client):
+    version = small_policy()
+    answers = {"pet": "dog", "walks": "no"}
+
+    first = evaluate(client, {"answers": answers})
+    again = evaluate(client, {"answers": dict(reversed(answers.items()))})  # reused
+    other = evaluate(client, {"answers": {"pet": "dog", "walks": "yes"}})
+
+    fresh = decision_payload(version, engine.evaluate(compiled(version), answers))
+    assert first.json() == again.json() == fresh
+    assert other.json()["verdict"] == "yes" != first.json()["verdict"]
 
 
 def test_without_save_nothing_is_stored_and_there_is_no_result_url(client):
