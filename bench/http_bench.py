@@ -8,7 +8,8 @@ rounds on loopback only. Rounds of the four requests are interleaved, so a slow 
 machine hits all of them; each row is the median of its rounds:
 
 - GET /healthz: the floor, no database, no cookies;
-- POST /api/v1/policies/claude-code/evaluate: complete answer sets (a few, in turn), not saved;
+- POST /api/v1/policies/claude-code/evaluate: complete answer sets (nine, in turn), not saved;
+  after the warm-up each is one the server has rendered before and reuses;
 - wizard step: GET a question page and POST its answer, in turn, with the wizard's cookies and the
   CSRF token (each wrk thread has its own, from pressing "Start now" beforehand as a browser would);
 - GET /r/<token>/: the share page of a result saved through the API beforehand.
