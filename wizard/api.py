@@ -257,12 +257,13 @@ def _evaluation_response(
     of the work of an evaluation."""
     identity = orjson.dumps([version_row.pk, sorted(answers.items())])
     key = f"evaluate:{hashlib.md5(identity, usedforsecurity=False).hexdigest()}"
-    rendered = caches["rendered"]
-    content = rendered.get(key)
-    if content is None:
-        body = decision_payload(version_row, decision, result_url=None)
-        content = api.renderer.render(request, body, response_status=200)
-        rendered.set(key, content, timeout=None)
+    content = caches["rendered"].get_or_set(
+        key,
+        lambda: api.renderer.render(
+            request, decision_payload(version_row, decision, result_url=None), response_status=200
+        ),
+        timeout=None,
+    )
     return HttpResponse(content, content_type=api.get_content_type())
 
 

@@ -147,12 +147,12 @@ def _reused_html(
     response: Django masks it afresh each time (so that compression cannot leak it), and
     get_token also renews the CSRF cookie, as {% csrf_token %} would."""
     key = make_template_fragment_key(f"page:{name}", [repr(value) for value in same_for])
-    rendered = caches["rendered"]
-    html = rendered.get(key)
-    if html is None:
-        html = render_to_string(name, {**context, "csrf_token": _CSRF_HOLE}, request)
-        rendered.set(key, html, timeout=None)
-    return html.replace(_CSRF_HOLE, get_token(request))
+    html = caches["rendered"].get_or_set(
+        key,
+        lambda: render_to_string(name, {**context, "csrf_token": _CSRF_HOLE}, request),
+        timeout=None,
+    )
+    return str(html).replace(_CSRF_HOLE, get_token(request))
 
 
 @require_safe
