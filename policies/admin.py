@@ -35,8 +35,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from . import compile as policy_compile
-from . import diffing, engine, flow, services
+from . import catalog, diffing, engine, flow, services
 from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule, Scenario
 
 PUBLISH_PERMISSION = "policies.publish_policyversion"
@@ -78,7 +77,7 @@ class QuestionInline(LockedWhenPublished, admin.StackedInline):
 class OutcomeInline(LockedWhenPublished, admin.TabularInline):
     model = Outcome
     extra = 0
-    fields = ["kind", "order", "key", "title", "text", "detail"]
+    fields = ["table", "order", "key", "title", "text", "detail"]
 
 
 # Source links are web pages; a URL typed without a scheme means https.
@@ -91,7 +90,7 @@ class ClauseInline(LockedWhenPublished, admin.StackedInline):
     model = Clause
     extra = 0
     formfield_overrides = URL_FIELDS
-    fields = ["key", "source_title", "url", "source_version", "quote"]
+    fields = ["key", "source", "url", "source_version", "quote"]
 
 
 def _version_in_url(request: HttpRequest) -> int | None:
@@ -493,7 +492,7 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         if other is None:
             other = self._default_comparison(version, others)
         try:
-            after: engine.Version | None = policy_compile.compiled(version)
+            after: engine.Version | None = _compiled(version)
         except engine.PolicyError:
             after = None
         context = {
@@ -527,7 +526,7 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         version = self._version_or_404(request, pk)
         try:
-            svg = flow.flow_svg(policy_compile.compiled(version), title=f"Question flow: {version}")
+            svg = flow.flow_svg(_compiled(version), title=f"Question flow: {version}")
         except engine.PolicyError as exc:
             svg = flow.message_svg(f"The flow cannot be drawn: {exc}")
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
@@ -559,6 +558,10 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         }
 
 
+def _compiled(row: PolicyVersion) -> engine.Version:
+    return catalog.compiled(catalog.ref(row))
+
+
 def _date_or_none(value: str | None) -> dt.date | None:
     try:
         return forms.DateField(required=False).clean(value)
@@ -574,7 +577,7 @@ def _impact_context(
     if before_row is None or after is None:
         return {"changes": None, "impact": None, "results_impact": None}
     try:
-        before = policy_compile.compiled(before_row)
+        before = _compiled(before_row)
     except engine.PolicyError:
         return {"changes": None, "impact": None, "results_impact": None}
     return {
@@ -600,7 +603,7 @@ def saved_results_impact(policy: Policy, after: engine.Version) -> diffing.Impac
     )
     pairs = list(rows)
     versions = {
-        row.pk: policy_compile.compiled(row)
+        row.pk: _compiled(row)
         for row in PolicyVersion.objects.filter(pk__in={pk for pk, _ in pairs}).select_related(
             "policy"
         )
@@ -636,7 +639,7 @@ class QuestionAdmin(LockedWhenPublished, admin.ModelAdmin):
 @admin.register(Rule)
 class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_display = ["key", "version", "outcome", "priority"]
-    list_filter = ["version__policy", "version", "outcome__kind"]
+    list_filter = ["version__policy", "version", "outcome__table"]
     search_fields = ["key", "reason"]
     filter_horizontal = ["clauses"]
 
@@ -666,14 +669,14 @@ class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
 
 @admin.register(Outcome)
 class OutcomeAdmin(LockedWhenPublished, admin.ModelAdmin):
-    list_display = ["key", "kind", "title", "version"]
-    list_filter = ["version__policy", "version", "kind"]
+    list_display = ["key", "table", "title", "version"]
+    list_filter = ["version__policy", "version", "table"]
     search_fields = ["key", "title", "text"]
 
 
 @admin.register(Clause)
 class ClauseAdmin(LockedWhenPublished, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
-    list_display = ["key", "source_title", "source_version", "version"]
+    list_display = ["key", "source", "source_version", "version"]
     list_filter = ["version__policy", "version"]
-    search_fields = ["key", "quote", "source_title"]
+    search_fields = ["key", "quote", "source"]

@@ -164,7 +164,7 @@ def diff(before: engine.Version, after: engine.Version) -> list[Change]:
         lambda c: {
             "quote": c.quote,
             "url": c.url,
-            "source": c.source_title,
+            "source": c.source,
             "source version": c.version,
         },
         ordered=False,

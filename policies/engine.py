@@ -1,6 +1,6 @@
 """The policy engine: typed decision tables over a question flow, evaluated without I/O.
 
-Nothing here imports Django or knows about any particular policy. `compile.py` builds a `Version`
+Nothing here imports Django or knows about any particular policy. `records.py` builds a `Version`
 from the database; tests build one by hand. A `Version` precomputes bitmasks when it is created, so
 `evaluate` is a handful of integer ANDs per question plus the work of assembling the decision.
 
@@ -17,9 +17,11 @@ Semantics, in brief:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 VERDICT = "verdict"
 AUTH_METHODS = "auth_methods"
@@ -42,6 +44,23 @@ DEFAULT_HIT_POLICIES: Mapping[str, HitPolicy] = {
     STEPS: HitPolicy.COLLECT,
 }
 
+Dated = TypeVar("Dated")
+
+
+def in_effect(
+    versions: Iterable[Dated], day: dt.date, *, effective_date: Callable[[Dated], dt.date | None]
+) -> Dated | None:
+    """The one rule for which version applies on `day`: of the versions with an effective date on
+    or before it, the latest; None when none has taken effect. Ties go to the first given."""
+    best: Dated | None = None
+    best_day: dt.date | None = None
+    for version in versions:
+        start = effective_date(version)
+        if start is not None and start <= day and (best_day is None or start > best_day):
+            best, best_day = version, start
+    return best
+
+
 # An AND of "question in {choices}" tests, sorted by question key so equal conditions compare equal.
 Conjunction = tuple[tuple[str, frozenset[str]], ...]
 
@@ -55,7 +74,7 @@ class Clause:
     key: str
     quote: str
     url: str
-    source_title: str = ""
+    source: str = ""
     version: str = ""
 
 
@@ -217,11 +236,19 @@ class Version:
     def outcome(self, table: str, key: str) -> Outcome | None:
         return self._outcomes.get((table, key))
 
-    def clause(self, key: str) -> Clause | None:
-        return self._clauses.get(key)
-
     def outcomes_of(self, table: str) -> tuple[Outcome, ...]:
         return tuple(outcome for outcome in self.outcomes if outcome.table == table)
+
+
+def conditions_in_order(version: Version, conj: Conjunction) -> dict[str, list[str]]:
+    """A conjunction as it is stored and written (YAML, the API): question ids mapped to choice
+    ids, in the question's own choice order."""
+    written: dict[str, list[str]] = {}
+    for key, choices in conj:
+        question = version.question(key)
+        order = question.choice_keys if question else ()
+        written[key] = [c for c in order if c in choices] + sorted(choices - set(order))
+    return written
 
 
 def _unique_by_key(records: Iterable, kind: str) -> dict:

@@ -147,7 +147,7 @@ def _clause(clause: engine.Clause) -> dict[str, Any]:
     return {
         "id": clause.key,
         **_record(
-            source=clause.source_title,
+            source=clause.source,
             url=clause.url,
             version=clause.version,
             quote=clause.quote.strip(),

@@ -27,12 +27,9 @@ from typing import Any
 
 import yaml
 from django.db import transaction
-from django.utils import timezone
 
-from . import compile as policy_compile
-from . import engine
-from .compile import forget_published_versions
-from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule, Scenario
+from . import engine, records
+from .models import Policy, PolicyVersion, Scenario
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 
@@ -381,14 +378,14 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                 outcome_ids.add(str(o["id"]), where)
                 version.outcomes.append(
                     {
-                        "kind": table,
+                        "table": table,
                         "key": str(o["id"]),
                         "title": str(o.get("title", o["id"])),
                         "text": str(o.get("text", "")).strip(),
                         "detail": str(o.get("detail", "")).strip(),
                     }
                 )
-    outcome_tables = {o["key"]: o["kind"] for o in version.outcomes}
+    outcome_tables = {o["key"]: o["table"] for o in version.outcomes}
     clause_ids = _Ids("clause", version)
     for where, c in _records(raw, "clauses", "clause"):
         if _in_scope(c, day, where):
@@ -401,8 +398,8 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                     "key": str(c["id"]),
                     "quote": str(c.get("quote", "")).strip(),
                     "url": str(c.get("url", "")),
-                    "source_title": str(c.get("source", "")),
-                    "source_version": str(c.get("version", "")),
+                    "source": str(c.get("source", "")),
+                    "version": str(c.get("version", "")),
                 }
             )
     rule_ids = _Ids("rule", version)
@@ -512,8 +509,9 @@ def _scenarios(raw: Mapping[str, Any], versions: list[VersionDoc]) -> list[Scena
 
 
 def to_engine(slug: str, version: VersionDoc) -> engine.Version:
-    """Build the engine's form of one expanded version; refuses dangling references."""
-    tables = {o["key"]: o["kind"] for o in version.outcomes}
+    """Build the engine's form of one expanded version; refuses dangling references. The records
+    of a VersionDoc carry the engine's own field names."""
+    tables = {o["key"]: o["table"] for o in version.outcomes}
     try:
         return engine.Version(
             policy=slug,
@@ -523,17 +521,12 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
                     key=q["key"],
                     text=q["text"],
                     help=q["help"],
-                    choices=tuple(
-                        engine.Choice(c["key"], c["label"], c["help"]) for c in q["choices"]
-                    ),
+                    choices=tuple(engine.Choice(**c) for c in q["choices"]),
                     shown_when=tuple(engine.conjunction(alt) for alt in q["shown_when"]),
                 )
                 for q in version.questions
             ),
-            outcomes=tuple(
-                engine.Outcome(o["kind"], o["key"], o["title"], o["text"], o["detail"])
-                for o in version.outcomes
-            ),
+            outcomes=tuple(engine.Outcome(**o) for o in version.outcomes),
             rules=tuple(
                 engine.Rule(
                     key=r["key"],
@@ -546,12 +539,7 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
                 )
                 for r in version.rules
             ),
-            clauses=tuple(
-                engine.Clause(
-                    c["key"], c["quote"], c["url"], c["source_title"], c["source_version"]
-                )
-                for c in version.clauses
-            ),
+            clauses=tuple(engine.Clause(**c) for c in version.clauses),
         )
     except engine.PolicyError as exc:
         raise SeedError(f"version {version.id}: {exc}") from None
@@ -566,8 +554,7 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
     until an admin publishes it; published versions are never touched. Scenarios are added by
     name; existing ones are kept as they are. With `replace`, the policy and everything in it are
     deleted first and the document is loaded as new."""
-    for version in document.versions:
-        to_engine(document.slug, version)
+    built = {version.id: to_engine(document.slug, version) for version in document.versions}
     report = LoadReport(document.slug)
     with transaction.atomic():
         if replace:
@@ -576,20 +563,7 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
             slug=document.slug,
             defaults={"title": document.title, "summary": document.summary},
         )
-        rows = list(policy.versions.select_related("policy"))
-        published = {row.effective_date for row in rows if not row.is_draft}
-        drafts = [row for row in rows if row.is_draft]
-        for version in document.versions:
-            if version.effective_date in published:
-                report.skipped.append(version.id)
-            elif created:
-                _write_version(policy, version)
-                report.created.append(version.id)
-            elif any(_same(row, document.slug, version) for row in drafts):
-                report.skipped.append(version.id)
-            else:
-                _write_version(policy, version, status=PolicyVersion.Status.DRAFT)
-                report.drafted.append(version.id)
+        # Scenarios first: publishing a version runs the scenarios that test it.
         existing = set(policy.scenarios.values_list("name", flat=True))
         Scenario.objects.bulk_create(
             Scenario(
@@ -605,14 +579,58 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
             if doc.name not in existing
         )
         report.scenarios = [doc.name for doc in document.scenarios if doc.name not in existing]
+        rows = list(policy.versions.select_related("policy"))
+        published = {row.effective_date for row in rows if not row.is_draft}
+        drafts = [row for row in rows if row.is_draft]
+        to_publish: list[tuple[PolicyVersion, VersionDoc]] = []
+        for version in document.versions:
+            values = built[version.id]
+            if version.effective_date in published:
+                report.skipped.append(version.id)
+            elif created:
+                row = _write_draft(policy, version, values)
+                if version.status == PolicyVersion.Status.PUBLISHED:
+                    to_publish.append((row, version))
+                report.created.append(version.id)
+            elif any(_same(row, values) for row in drafts):
+                report.skipped.append(version.id)
+            else:
+                _write_draft(policy, version, values)
+                report.drafted.append(version.id)
+        # Through the one publish path and its checks, newest first: then the scenarios that test
+        # "the newest published version" test the newest, and each dated scenario already sees
+        # the later versions that supersede an earlier one, as they will be once all are loaded.
+        for row, version in sorted(to_publish, key=lambda pair: pair[1].effective_date)[::-1]:
+            _publish(row, version)
     return report
 
 
-def _same(row: PolicyVersion, slug: str, doc: VersionDoc) -> bool:
+def _write_draft(policy: Policy, doc: VersionDoc, values: engine.Version) -> PolicyVersion:
+    row = PolicyVersion.objects.create(
+        policy=policy, effective_date=doc.effective_date, notes=doc.notes
+    )
+    records.write(version=row, values=values)
+    return row
+
+
+def _publish(row: PolicyVersion, doc: VersionDoc) -> None:
+    # Imported here: services reads the catalog, which the loader's callers may not have loaded.
+    from .services import PublishRefused, version_publish
+
+    try:
+        version_publish(version=row, by=None, effective_date=doc.effective_date, notes=doc.notes)
+    except PublishRefused as refusal:
+        raise SeedError(
+            f"version {doc.id} cannot be published: {refusal.message} (mark it `status: draft` "
+            "to load it unpublished)"
+        ) from None
+
+
+def _same(row: PolicyVersion, values: engine.Version) -> bool:
     """Whether a stored draft holds the same records as a version of the document, on its date."""
-    if row.effective_date != doc.effective_date:
+    if row.version_id != values.version:
         return False
-    return canonical(policy_compile.build(row)) == canonical(to_engine(slug, doc))
+    return canonical(records.build(row)) == canonical(values)
 
 
 def canonical(version: engine.Version) -> engine.Version:
@@ -629,56 +647,3 @@ def canonical(version: engine.Version) -> engine.Version:
         ),
         clauses=tuple(sorted(version.clauses, key=lambda clause: clause.key)),
     )
-
-
-def _write_version(policy: Policy, doc: VersionDoc, status: str | None = None) -> PolicyVersion:
-    version = PolicyVersion.objects.create(
-        policy=policy, effective_date=doc.effective_date, notes=doc.notes
-    )
-    for order, q in enumerate(doc.questions):
-        question = Question.objects.create(
-            version=version,
-            key=q["key"],
-            text=q["text"],
-            help=q["help"],
-            order=order,
-            shown_when=q["shown_when"],
-        )
-        Choice.objects.bulk_create(
-            Choice(question=question, key=c["key"], label=c["label"], help=c["help"], order=i)
-            for i, c in enumerate(q["choices"])
-        )
-    orders: dict[str, int] = {}
-    outcomes = {}
-    for o in doc.outcomes:
-        order = orders[o["kind"]] = orders.get(o["kind"], -1) + 1
-        outcomes[o["key"]] = Outcome(version=version, order=order, **o)
-    Outcome.objects.bulk_create(outcomes.values())
-    clauses = {c["key"]: Clause(version=version, **c) for c in doc.clauses}
-    Clause.objects.bulk_create(clauses.values())
-    rules = [
-        Rule(
-            version=version,
-            key=r["key"],
-            priority=r["priority"],
-            conditions=r["conditions"],
-            outcome=outcomes[r["outcome"]],
-            reason=r["reason"],
-        )
-        for r in doc.rules
-    ]
-    Rule.objects.bulk_create(rules)
-    links = [
-        Rule.clauses.through(rule_id=rule.pk, clause_id=clauses[key].pk)
-        for rule, r in zip(rules, doc.rules, strict=True)
-        for key in r["clauses"]
-    ]
-    Rule.clauses.through.objects.bulk_create(links)
-    if (status or doc.status) == PolicyVersion.Status.PUBLISHED:
-        version.status = PolicyVersion.Status.PUBLISHED
-        version.published_at = timezone.now()
-        version.save(update_fields=["status", "published_at"])
-        # Now for this request, and again once committed, for requests that read in between.
-        forget_published_versions()
-        transaction.on_commit(forget_published_versions)
-    return version

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -60,6 +61,34 @@ class Policy(models.Model):
         return reverse("wizard:policy_start", args=[self.slug])
 
 
+class PolicyVersionQuerySet(models.QuerySet):
+    """A published version's own row is frozen too; publishing is `services.version_publish`,
+    which saves a draft's row (allowed: its stored status is still draft)."""
+
+    def _check_unlocked(self) -> None:
+        if self.filter(status=PolicyVersion.Status.PUBLISHED).exists():
+            raise VersionLockedError()
+
+    def update(self, **kwargs: Any) -> int:
+        self._check_unlocked()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._check_unlocked()
+        return super().delete()
+
+    def bulk_update(self, objs: Iterable[Any], fields: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        self.filter(pk__in=[obj.pk for obj in objs])._check_unlocked()
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        if any(obj.status == PolicyVersion.Status.PUBLISHED for obj in objs):
+            raise VersionLockedError()  # a version is published only by version_publish
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class PolicyVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -92,6 +121,7 @@ class PolicyVersion(models.Model):
         help_text="The version this draft was copied from.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    objects = PolicyVersionQuerySet.as_manager()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -153,11 +183,31 @@ def _stored_status(pk: int) -> str | None:
 
 
 class VersionRecordQuerySet(models.QuerySet):
-    """Bulk writes go around save(), so they check the lock themselves."""
+    """Bulk writes go around save(), so each checks the lock itself: every write the ORM can make
+    (`update`, `delete`, `bulk_create`, `bulk_update`) is refused when a record it touches belongs,
+    or would come to belong, to a published version. One extra query per bulk write."""
 
     def _check_unlocked(self) -> None:
         path = self.model.version_path
         if self.filter(**{f"{path}__status": PolicyVersion.Status.PUBLISHED}).exists():
+            raise VersionLockedError()
+
+    def _check_owners_unlocked(self, objs: Iterable[models.Model]) -> None:
+        """The versions that these (maybe unsaved) records point at are all drafts."""
+        first, _, rest = self.model.version_path.partition("__")
+        owners = {getattr(obj, f"{first}_id") for obj in objs} - {None}
+        if not owners:
+            return
+        if rest:  # e.g. a choice: its question's version
+            related = self.model._meta.get_field(first).related_model
+            locked = related._base_manager.filter(
+                pk__in=owners, **{f"{rest}__status": PolicyVersion.Status.PUBLISHED}
+            )
+        else:
+            locked = PolicyVersion.objects.filter(
+                pk__in=owners, status=PolicyVersion.Status.PUBLISHED
+            )
+        if locked.exists():
             raise VersionLockedError()
 
     def update(self, **kwargs: Any) -> int:
@@ -167,6 +217,18 @@ class VersionRecordQuerySet(models.QuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         self._check_unlocked()
         return super().delete()
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        self._check_owners_unlocked(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[Any], fields: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        # Where the records are now, and where they would be moved to.
+        self.filter(pk__in=[obj.pk for obj in objs])._check_unlocked()
+        self._check_owners_unlocked(objs)
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 class VersionRecord(models.Model):
@@ -296,14 +358,16 @@ class Choice(VersionRecord):
 
 
 class Outcome(VersionRecord):
-    class Kind(models.TextChoices):
+    class Table(models.TextChoices):
         VERDICT = engine.VERDICT, "Verdict"
         AUTH_METHOD = engine.AUTH_METHODS, "Authentication method"
         TERMS = engine.TERMS, "Terms"
         STEP = engine.STEPS, "Compliance step"
 
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="outcomes")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    table = models.CharField(
+        max_length=20, choices=Table.choices, help_text="The decision table it is an outcome of."
+    )
     key = models.CharField(max_length=60, validators=[key_validator])
     title = models.CharField(max_length=200)
     text = models.TextField(blank=True, help_text="The plain-language explanation.")
@@ -311,17 +375,17 @@ class Outcome(VersionRecord):
         blank=True, help_text="Set-up detail: commands, environment variables, links."
     )
     order = models.PositiveIntegerField(
-        default=0, help_text="Order within its kind; for verdicts, the strictest comes first."
+        default=0, help_text="Order within its table; for verdicts, the strictest comes first."
     )
 
     class Meta:
-        ordering = ["version", "kind", "order", "pk"]
+        ordering = ["version", "table", "order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["version", "key"], name="unique_outcome_key"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.key}"
+        return f"{self.table}: {self.key}"
 
     def owning_version(self) -> PolicyVersion:
         return self.version
@@ -332,7 +396,8 @@ class Clause(VersionRecord):
     key = models.CharField(max_length=80, validators=[key_validator])
     quote = models.TextField()
     url = models.URLField(max_length=500)
-    source_title = models.CharField(max_length=200)
+    source = models.CharField(max_length=200, help_text="The title of the source page.")
+    # `version` everywhere else (engine, YAML, JSON); here that name is the owning PolicyVersion.
     source_version = models.CharField(
         max_length=40, help_text="The version or date of the source page the quote comes from."
     )
@@ -374,10 +439,6 @@ class Rule(VersionRecord):
 
     def __str__(self) -> str:
         return self.key
-
-    @property
-    def table(self) -> str:
-        return self.outcome.kind
 
     def owning_version(self) -> PolicyVersion:
         return self.version

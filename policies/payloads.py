@@ -1,4 +1,7 @@
-"""The JSON shape of an evaluation, shared by the API, the CLI and saved results.
+"""The JSON shape of an evaluation, shared by the API, the CLI and saved results: the decision
+payload, the snapshot a saved result keeps, the difference between two of them, and "what would
+change this". Pure: it works on engine values and `catalog.VersionRef`s, reads no record and
+keeps no cache.
 
 `design.md` fixes the keys; anything added here must only add keys, never rename or remove them.
 """
@@ -6,44 +9,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import engine
-from .compile import AsOfError, PolicyNotFound, compiled, parse_as_of, version_in_effect
-from .models import PolicyVersion
+from .whatif import what_would_change
 
-
-@dataclass(frozen=True)
-class EvaluationFailed(Exception):
-    status: int  # 400 for bad input, 404 for an unknown policy
-    errors: dict[str, str]
-
-    def payload(self) -> dict[str, Any]:
-        return {"errors": self.errors}
-
-
-def evaluate_request(
-    slug: str, answers: object, as_of: object = None
-) -> tuple[PolicyVersion, engine.Decision]:
-    """Pick the version in effect on `as_of` (default today) and evaluate. Bad input raises
-    EvaluationFailed: 400 naming `as_of` or each bad answer's question, 404 for an unknown policy.
-    Reads only; nothing is written."""
-    try:
-        version_row = version_in_effect(slug, parse_as_of(as_of))
-    except AsOfError as exc:
-        raise EvaluationFailed(400, {"as_of": str(exc)}) from None
-    except PolicyNotFound:
-        raise EvaluationFailed(404, {"policy": f"Unknown policy {slug!r}."}) from None
-    version = compiled(version_row)
-    if not isinstance(answers, Mapping):
-        raise EvaluationFailed(400, engine.validate(version, answers))
-    # The engine validates before it walks, so an unknown question or choice is reported even
-    # when the answers are also incomplete.
-    decision = engine.evaluate(version, answers)
-    if decision.errors:
-        raise EvaluationFailed(400, dict(decision.errors))
-    return version_row, decision
+if TYPE_CHECKING:
+    from .catalog import VersionRef
 
 
 def clause_payload(clause: engine.Clause) -> dict[str, str]:
@@ -52,7 +24,7 @@ def clause_payload(clause: engine.Clause) -> dict[str, str]:
         "quote": clause.quote,
         "url": clause.url,
         "version": clause.version,
-        "source": clause.source_title,
+        "source": clause.source,
     }
 
 
@@ -68,15 +40,15 @@ def item_payload(item: engine.Item) -> dict[str, Any]:
 
 
 def decision_payload(
-    version_row: PolicyVersion, decision: engine.Decision, *, result_url: str | None = None
+    version: VersionRef, decision: engine.Decision, *, result_url: str | None = None
 ) -> dict[str, Any]:
     items = [(engine.VERDICT, decision.verdict)] if decision.verdict else []
     items += [
         (table, item) for table, table_items in decision.lists.items() for item in table_items
     ]
     return {
-        "policy": version_row.policy.slug,
-        "version": version_row.version_id,
+        "policy": version.policy.slug,
+        "version": version.version_id,
         "complete": decision.complete,
         "next_question": decision.next_question.key if decision.next_question else None,
         "verdict": decision.verdict.key if decision.verdict else None,
@@ -116,12 +88,12 @@ def security_links(version: engine.Version) -> list[dict[str, str]]:
 
 
 def snapshot_payload(
-    version_row: PolicyVersion, version: engine.Version, decision: engine.Decision
+    version: VersionRef, engine_version: engine.Version, decision: engine.Decision
 ) -> dict[str, Any]:
     """Everything a saved result shows, so that its page never reads the policy again: the API
     payload plus the questions as they were asked, the policy's title and its standing links."""
     questions = []
-    for question in engine.path_questions(version, decision.answers):
+    for question in engine.path_questions(engine_version, decision.answers):
         answer = decision.answers[question.key]
         choice = question.choice(answer)
         questions.append(
@@ -132,14 +104,14 @@ def snapshot_payload(
                 "label": choice.label if choice else answer,
             }
         )
-    payload = decision_payload(version_row, decision)
+    payload = decision_payload(version, decision)
     del payload["revoke_url"]  # a secret of the creator, never part of what a link shows
     return {
         **payload,
-        "policy_title": version_row.policy.title,
-        "effective_date": version_row.version_id,
+        "policy_title": version.policy.title,
+        "effective_date": version.version_id,
         "questions": questions,
-        "security_links": security_links(version),
+        "security_links": security_links(engine_version),
     }
 
 
@@ -191,8 +163,6 @@ def with_what_would_change(
     snapshot: dict[str, Any], version: engine.Version, decision: engine.Decision, limit: int = 3
 ) -> dict[str, Any]:
     """The snapshot plus the few smallest answer changes that would change the verdict."""
-    from .whatif import what_would_change
-
     changes = what_would_change(version, dict(decision.answers), limit=limit)
     return {
         **snapshot,

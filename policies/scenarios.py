@@ -89,15 +89,17 @@ def applies_to(
 ) -> bool:
     """Whether the scenario tests a version with this date and status (see the module docstring).
     `published_dates` are the dates of the policy's published versions, this one included or not."""
-    others = [day for day in published_dates if day != effective_date]
-    if scenario.as_of is None:
-        return is_draft or (
-            effective_date is not None and all(day < effective_date for day in others)
-        )
-    if effective_date is None or effective_date > scenario.as_of:
+    if scenario.as_of is None and is_draft:
+        return True
+    if effective_date is None:
         return False
-    # A published version taking effect after this one, by the scenario's day, supersedes it.
-    return not any(effective_date < day <= scenario.as_of for day in others)
+    # The version under test stands beside the published ones (one of the same date gives way
+    # to it), and the scenario tests it when it is the one in effect on the scenario's day:
+    # without a day, the newest.
+    this = ("this", effective_date)
+    dated = [this] + [("other", day) for day in published_dates if day != effective_date]
+    day = scenario.as_of or dt.date.max
+    return engine.in_effect(dated, day, effective_date=lambda pair: pair[1]) is this
 
 
 def uncovered_rules(version: engine.Version, runs: Iterable[Run]) -> list[str]:

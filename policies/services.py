@@ -16,20 +16,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import analysis, engine, scenarios
-from . import compile as policy_compile
-from .compile import forget_published_versions
-from .models import (
-    Choice,
-    Clause,
-    Outcome,
-    Policy,
-    PolicyVersion,
-    Question,
-    Rule,
-    Scenario,
-    VersionLockedError,
-)
+from . import analysis, catalog, engine, records, scenarios
+from .models import Policy, PolicyVersion, VersionLockedError
 
 
 class PublishRefused(Exception):
@@ -81,30 +69,19 @@ class VersionReport:
         return checks + f" Scenarios: {passed} of {len(self.runs)} pass."
 
 
-def scenario_cases(policy: Policy) -> list[scenarios.Scenario]:
-    return [
-        scenarios.Scenario(
-            name=s.name,
-            answers=dict(s.answers) if isinstance(s.answers, dict) else {},
-            verdict=s.verdict,
-            includes=tuple(s.must_include or ()),
-            excludes=tuple(s.must_exclude or ()),
-            as_of=s.as_of,
-        )
-        for s in Scenario.objects.filter(policy=policy).order_by("name")
-    ]
-
-
 def version_report(
     *, version: PolicyVersion, effective_date: dt.date | None = None
 ) -> VersionReport:
     """Static checks and scenarios for `version`; `effective_date` overrides its own (the date
     a draft is about to be published with)."""
     try:
-        built = policy_compile.compiled(version)
+        built = catalog.compiled(catalog.ref(version))
     except engine.PolicyError as exc:
         return VersionReport(None, build_error=str(exc))
     day = effective_date or version.effective_date
+    # A draft about to be published on a day is checked as it will then be: a published version
+    # of that day, which undated scenarios test only when it is the newest.
+    as_draft = version.is_draft and effective_date is None
     published = list(
         PolicyVersion.objects.filter(
             policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED
@@ -114,13 +91,13 @@ def version_report(
     )
     published_dates = [d for d in published if d is not None]
     runs, skipped = [], []
-    for case in scenario_cases(version.policy):
+    for case in sorted(catalog.scenarios_of(version.policy.slug), key=lambda c: c.name):
         if scenarios.applies_to(
-            case, effective_date=day, is_draft=version.is_draft, published_dates=published_dates
+            case, effective_date=day, is_draft=as_draft, published_dates=published_dates
         ):
             runs.append(scenarios.run(built, case))
         else:
-            skipped.append((case, _why_not(case, day, version.is_draft)))
+            skipped.append((case, _why_not(case, day, as_draft)))
     return VersionReport(
         built,
         findings=analysis.check(built),
@@ -154,74 +131,7 @@ def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
         based_on=version,
         created_by=by if getattr(by, "pk", None) else None,
     )
-    questions = list(Question.objects.filter(version=version).order_by("order", "pk"))
-    copies = Question.objects.bulk_create(
-        Question(
-            version=draft,
-            key=q.key,
-            text=q.text,
-            help=q.help,
-            order=q.order,
-            shown_when=q.shown_when,
-        )
-        for q in questions
-    )
-    question_ids = {old.pk: new.pk for old, new in zip(questions, copies, strict=True)}
-    Choice.objects.bulk_create(
-        Choice(
-            question_id=question_ids[c.question_id],
-            key=c.key,
-            label=c.label,
-            help=c.help,
-            order=c.order,
-        )
-        for c in Choice.objects.filter(question__version=version).order_by("pk")
-    )
-    outcomes = list(Outcome.objects.filter(version=version).order_by("pk"))
-    outcome_copies = Outcome.objects.bulk_create(
-        Outcome(
-            version=draft,
-            kind=o.kind,
-            key=o.key,
-            title=o.title,
-            text=o.text,
-            detail=o.detail,
-            order=o.order,
-        )
-        for o in outcomes
-    )
-    outcome_ids = {old.pk: new.pk for old, new in zip(outcomes, outcome_copies, strict=True)}
-    clauses = list(Clause.objects.filter(version=version).order_by("pk"))
-    clause_copies = Clause.objects.bulk_create(
-        Clause(
-            version=draft,
-            key=c.key,
-            quote=c.quote,
-            url=c.url,
-            source_title=c.source_title,
-            source_version=c.source_version,
-        )
-        for c in clauses
-    )
-    clause_ids = {old.pk: new.pk for old, new in zip(clauses, clause_copies, strict=True)}
-    rules = list(Rule.objects.filter(version=version).order_by("pk"))
-    rule_copies = Rule.objects.bulk_create(
-        Rule(
-            version=draft,
-            key=r.key,
-            priority=r.priority,
-            conditions=r.conditions,
-            outcome_id=outcome_ids[r.outcome_id],
-            reason=r.reason,
-        )
-        for r in rules
-    )
-    rule_ids = {old.pk: new.pk for old, new in zip(rules, rule_copies, strict=True)}
-    links = Rule.clauses.through.objects.filter(rule__version=version).order_by("pk")
-    Rule.clauses.through.objects.bulk_create(
-        Rule.clauses.through(rule_id=rule_ids[link.rule_id], clause_id=clause_ids[link.clause_id])
-        for link in links
-    )
+    records.write(version=draft, values=catalog.compiled(catalog.ref(version)))
     return draft
 
 
@@ -267,8 +177,10 @@ def version_publish(
                 f"This version cannot be checked: {report.build_error}", code="broken"
             )
         if report.errors:
+            named = "; ".join(f"{f.subject}: {f.message}" for f in report.errors[:3])
+            more = f"; and {len(report.errors) - 3} more" if len(report.errors) > 3 else ""
             raise PublishRefused(
-                f"The checks report {_count(len(report.errors), 'error')}; fix "
+                f"The checks report {_count(len(report.errors), 'error')} ({named}{more}); fix "
                 f"{'it' if len(report.errors) == 1 else 'them'} first.",
                 code="check_errors",
             )
@@ -294,55 +206,27 @@ def version_publish(
                 field="effective_date",
             ) from None
         # Now for this request, and again once committed, for requests that read in between.
-        forget_published_versions()
-        transaction.on_commit(forget_published_versions)
+        catalog.forget_published_versions()
+        transaction.on_commit(catalog.forget_published_versions)
     return row
 
 
 def version_in_effect_for(version: PolicyVersion) -> PolicyVersion | None:
-    """The published version that people get today (for the impact of publishing `version`);
-    before the first one takes effect, the earliest. None when nothing is published."""
-    published = PolicyVersion.objects.filter(
-        policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED
-    ).exclude(pk=version.pk)
-    return (
-        published.filter(effective_date__lte=timezone.localdate())
-        .order_by("-effective_date")
-        .select_related("policy")
-        .first()
-        or published.order_by("effective_date").select_related("policy").first()
-    )
-
-
-def version_as_of(*, candidate: PolicyVersion, as_of: dt.date | None) -> PolicyVersion:
-    """The version people would get on `as_of` if `candidate` (usually a draft) were published
-    on its effective date: for a staff preview "as of" a date. Without a date, the candidate
-    itself. Otherwise the same rule as the scenarios (`scenarios.applies_to`): the candidate from
-    its effective date until a later published version takes over; an undated draft stands for
-    no date. Raises `compile.AsOfError` when nothing is in effect on that day."""
-    if as_of is None:
-        return candidate
-    published_dates = list(
+    """The published version other than `version` that people get today (for the impact of
+    publishing `version`); before the first one takes effect, the earliest. None when nothing is
+    published."""
+    published = list(
         PolicyVersion.objects.filter(
-            policy_id=candidate.policy_id, status=PolicyVersion.Status.PUBLISHED
+            policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED
         )
-        .exclude(pk=candidate.pk)
-        .values_list("effective_date", flat=True)
+        .exclude(pk=version.pk)
+        .select_related("policy")
+        .order_by("effective_date")
     )
-    probe = scenarios.Scenario(name="", answers={}, as_of=as_of)
-    if scenarios.applies_to(
-        probe,
-        effective_date=candidate.effective_date,
-        is_draft=candidate.is_draft,
-        published_dates=[day for day in published_dates if day is not None],
-    ):
-        return candidate
-    try:
-        return policy_compile.version_in_effect(candidate.policy.slug, as_of)
-    except policy_compile.PolicyNotFound:
-        raise policy_compile.AsOfError(
-            f"Nothing of {candidate.policy.slug} is in effect on {as_of.isoformat()}."
-        ) from None
+    in_effect = engine.in_effect(
+        published, catalog.today(), effective_date=lambda row: row.effective_date
+    )
+    return in_effect or (published[0] if published else None)
 
 
 def _count(n: int, noun: str) -> str:

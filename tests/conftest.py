@@ -1,6 +1,6 @@
 import pytest
 
-from policies import compile as policy_compile
+from policies import catalog
 from policies.loading import policy_load, read_document, seed_files
 
 
@@ -10,10 +10,10 @@ def _fresh_compiled_cache():
     # response rendered for one) could leak.
     from django.core.cache import caches
 
-    policy_compile.clear_cache()
+    catalog.clear_cache()
     caches["rendered"].clear()
     yield
-    policy_compile.clear_cache()
+    catalog.clear_cache()
 
 
 @pytest.fixture

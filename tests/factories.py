@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
-from django.utils import timezone
 
-from policies.compile import forget_published_versions
+from policies import services
 from policies.models import (
     Choice,
     Clause,
@@ -67,7 +66,7 @@ class OutcomeFactory(factory.django.DjangoModelFactory):
         model = Outcome
 
     version = factory.SubFactory(PolicyVersionFactory)
-    kind = Outcome.Kind.VERDICT
+    table = Outcome.Table.VERDICT
     key = factory.Sequence(lambda n: f"outcome-{n}")
     title = factory.LazyAttribute(lambda o: o.key.replace("_", " ").capitalize())
     text = factory.LazyAttribute(lambda o: f"Text for {o.key}.")
@@ -82,7 +81,7 @@ class ClauseFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"clause-{n}")
     quote = "The quoted words."
     url = "https://example.com/terms"
-    source_title = "Example terms"
+    source = "Example terms"
     source_version = "2025-01-01"
 
 
@@ -104,20 +103,25 @@ class RuleFactory(factory.django.DjangoModelFactory):
 
 
 def publish(version: PolicyVersion) -> PolicyVersion:
-    version.status = PolicyVersion.Status.PUBLISHED
-    version.published_at = timezone.now()
-    version.save()
-    forget_published_versions()
-    return version
+    """Publish through the one publish path, with its checks: a test version must pass them."""
+    return services.version_publish(
+        version=version,
+        by=None,
+        effective_date=version.effective_date,
+        notes=version.notes or "Made for tests.",
+    )
 
 
-def small_policy(*, slug: str = "pets", effective_date: dt.date = dt.date(2025, 1, 1)):
+def small_policy(
+    *, slug: str = "pets", effective_date: dt.date = dt.date(2025, 1, 1), published: bool = True
+):
     """A two-question policy: `pet` (cat/dog/fish) and, for dogs only, `walks` (yes/no).
 
     Verdicts: fish -> no; dog without walks -> no; otherwise yes. Every rule cites one clause.
+    Left a draft with `published=False`, for a test to add records before it calls `publish`.
     """
     policy = PolicyFactory(slug=slug, title="Pet licence", summary="May you keep this pet?")
-    return pet_version(policy, effective_date)
+    return pet_version(policy, effective_date, published=published)
 
 
 def pet_version(
@@ -127,6 +131,7 @@ def pet_version(
     banned: str = "fish",
     step: tuple[str, str] = ("leash", "dog"),
     clause: dict[str, str] | None = None,
+    published: bool = True,
 ):
     """A published version of the pet policy: `banned` gets "no", walks=no gets "no", everything
     else "yes"; `step` is (step key, the pet it applies to)."""
@@ -147,7 +152,7 @@ def pet_version(
     yes = OutcomeFactory(version=version, key="yes", title="Yes", order=1)
     step_key, step_pet = step
     step_outcome = OutcomeFactory(
-        version=version, kind=Outcome.Kind.STEP, key=step_key, title=step_key.capitalize()
+        version=version, table=Outcome.Table.STEP, key=step_key, title=step_key.capitalize()
     )
     act = ClauseFactory(version=version, key="pet-act", **(clause or {}))
     RuleFactory(version=version, key="default-yes", outcome=yes, clauses=[act])
@@ -168,7 +173,7 @@ def pet_version(
         conditions={"pet": [step_pet]},
         clauses=[act],
     )
-    return publish(version)
+    return publish(version) if published else version
 
 
 class ScenarioFactory(factory.django.DjangoModelFactory):

@@ -2,9 +2,10 @@
 
 Every bad input gets HTTP 400 (404 for an unknown policy or version) with one shape,
 `{"errors": {"<question id or field>": "<message>"}}`, whoever catches it: pydantic (the body's
-shape), `policies.payloads` (the answers and `as_of`), or the JSON parser. ninja's own 422 shape
-is replaced by the handlers at the bottom. The evaluation itself is `policies.payloads`, shared
-with the `evaluate` command, so the API and the CLI cannot drift.
+shape), `policies.catalog` (the answers and `as_of`: InputRefused is 400, LookupFailed 404), this
+module (`ApiError`), or the JSON parser. ninja's own 422 shape is replaced by the handlers at the
+bottom. The evaluation is `catalog.evaluate` and its JSON `policies.payloads`, shared with the
+`evaluate` command, so the API and the CLI cannot drift.
 """
 
 from __future__ import annotations
@@ -24,18 +25,20 @@ from ninja.renderers import BaseRenderer
 from ninja.responses import NinjaJSONEncoder, Status
 from pydantic import ConfigDict, StrictBool, WithJsonSchema
 
-from policies import engine
-from policies.compile import (
-    VersionNotFound,
-    compiled,
-    published_policies,
-    version_by_id,
-)
-from policies.models import Policy, PolicyVersion, today
-from policies.payloads import EvaluationFailed, decision_payload, evaluate_request
+from policies import catalog, engine
+from policies.payloads import decision_payload
 
 from .models import find_result
 from .services import result_create
+
+
+class ApiError(Exception):
+    """An error of the API's own (a save of incomplete answers, an unknown token)."""
+
+    def __init__(self, status: int, errors: dict[str, str]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.errors = errors
 
 
 class ORJSONRenderer(BaseRenderer):
@@ -218,22 +221,23 @@ ERRORS = {400: ErrorsOut, 404: ErrorsOut, 503: ErrorsOut}
 def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> Any:
     """Incomplete answers are not an error: `complete` is false and `next_question` names the
     question to ask next. Unknown questions or choices, and values of the wrong type, are."""
-    version_row, decision = evaluate_request(slug, payload.answers, payload.as_of)
+    evaluation = catalog.evaluate(slug, payload.answers, payload.as_of)
+    version, decision = evaluation.version, evaluation.decision
     if not payload.save:
-        return _evaluation_response(request, version_row, decision, payload.answers)
+        return _evaluation_response(request, version, decision, payload.answers)
     if not decision.complete:
         assert decision.next_question is not None
-        raise EvaluationFailed(
+        raise ApiError(
             400,
             {
                 "save": "Only complete answers can be saved; answer "
                 f"{decision.next_question.key!r} first, or send save false."
             },
         )
-    saved, secret = result_create(version=version_row, answers=decision.answers)
+    saved, secret = result_create(version=version, answers=decision.answers)
     return {
         **decision_payload(
-            version_row,
+            version,
             decision,
             result_url=request.build_absolute_uri(saved.get_absolute_url()),
         ),
@@ -246,7 +250,7 @@ def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> Any:
 
 def _evaluation_response(
     request: HttpRequest,
-    version_row: PolicyVersion,
+    version: catalog.VersionRef,
     decision: engine.Decision,
     answers: dict[str, str],
 ) -> HttpResponse:
@@ -255,12 +259,13 @@ def _evaluation_response(
     the same published version always give the same JSON (`as_of` only picks the version), so
     it is rendered once per process and reused: building and encoding the 5 to 45 KB is most
     of the work of an evaluation."""
-    identity = orjson.dumps([version_row.pk, sorted(answers.items())])
+    # Keyed on everything the payload shows of the version (its pk alone would outlive a rename).
+    identity = orjson.dumps([version.pk, version.policy.slug, sorted(answers.items())])
     key = f"evaluate:{hashlib.md5(identity, usedforsecurity=False).hexdigest()}"
     content = caches["rendered"].get_or_set(
         key,
         lambda: api.renderer.render(
-            request, decision_payload(version_row, decision, result_url=None), response_status=200
+            request, decision_payload(version, decision, result_url=None), response_status=200
         ),
         timeout=None,
     )
@@ -278,7 +283,7 @@ def result_show(request: HttpRequest, token: str) -> Any:
     only). 404 for an unknown token, 410 once revoked or expired."""
     found = find_result(token)
     if found is None:
-        raise EvaluationFailed(404, {"token": "No saved result has this token."})
+        raise ApiError(404, {"token": "No saved result has this token."})
     if found.is_gone():
         why = "revoked" if found.revoked_at else "expired"
         return Status(
@@ -297,17 +302,17 @@ def result_show(request: HttpRequest, token: str) -> Any:
     summary="List published policies",
 )
 def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
-    day = today()
+    day = catalog.today()
     return [
         {
-            "slug": policy.slug,
-            "title": policy.title,
-            "summary": policy.summary,
-            "in_effect": _in_effect(versions, day),
-            "versions": [v.version_id for v in versions],
-            "url": reverse("api:policy_describe", args=[policy.slug]),
+            "slug": listing.policy.slug,
+            "title": listing.policy.title,
+            "summary": listing.policy.summary,
+            "in_effect": _id(listing.in_effect(day)),
+            "versions": [v.version_id for v in listing.versions],
+            "url": reverse("api:policy_describe", args=[listing.policy.slug]),
         }
-        for policy, versions in published_policies()
+        for listing in catalog.published_policies()
     ]
 
 
@@ -321,64 +326,55 @@ def policy_describe(request: HttpRequest, slug: str, version: str | None = None)
     """Without `version`, the questions are those of the version in effect today (or, before
     any has taken effect, of the first one). `version=YYYY-MM-DD` describes another published
     version; staff may also ask for a draft."""
-    found = next((pair for pair in published_policies() if pair[0].slug == slug), None)
-    if found is None:
-        raise EvaluationFailed(404, {"policy": f"Unknown policy {slug!r}."})
-    policy, versions = found
-    in_effect = _in_effect(versions, today())
+    listing = catalog.published_policy(slug)
+    in_effect = listing.in_effect()
     if version is not None:
-        described = _version_asked_for(request, policy, versions, version)
+        described = _version_asked_for(request, listing, version)
     else:
         # Newest first, so the last one is the first to take effect.
-        described = next((v for v in versions if v.version_id == in_effect), versions[-1])
-    engine_version = compiled(described)
+        described = in_effect or listing.versions[-1]
+    engine_version = catalog.compiled(described)
     return {
-        "slug": policy.slug,
-        "title": policy.title,
-        "summary": policy.summary,
+        "slug": listing.policy.slug,
+        "title": listing.policy.title,
+        "summary": listing.policy.summary,
         "version": described.version_id,
         "status": described.status,
-        "in_effect": in_effect,
+        "in_effect": _id(in_effect),
         "versions": [
             {"id": v.version_id, "effective_date": v.effective_date, "notes": v.notes}
-            for v in versions
+            for v in listing.versions
         ],
         "questions": [_question_payload(q, engine_version) for q in engine_version.questions],
-        "evaluate_url": reverse("api:policy_evaluate", args=[policy.slug]),
+        "evaluate_url": reverse("api:policy_evaluate", args=[listing.policy.slug]),
     }
 
 
-def _in_effect(versions: list[PolicyVersion], day: dt.date) -> str | None:
-    """Versions come newest first; the first one already in effect wins."""
-    return next(
-        (v.version_id for v in versions if v.effective_date and v.effective_date <= day), None
-    )
+def _id(version: catalog.VersionRef | None) -> str | None:
+    return version.version_id if version is not None else None
 
 
 def _version_asked_for(
-    request: HttpRequest, policy: Policy, versions: list[PolicyVersion], version_id: str
-) -> PolicyVersion:
+    request: HttpRequest, listing: catalog.PolicyListing, version_id: str
+) -> catalog.VersionRef:
     try:
-        dt.date.fromisoformat(version_id)
-    except ValueError:
-        raise EvaluationFailed(
-            400, {"version": f"version must be a date written YYYY-MM-DD, not {version_id!r}."}
-        ) from None
-    published = next((v for v in versions if v.version_id == version_id), None)
+        catalog.parse_date(version_id, "version")
+    except catalog.AsOfError as exc:
+        raise ApiError(400, {"version": exc.message}) from None
     user = getattr(request, "user", None)
     if user is not None and user.is_staff:
         # Staff preview drafts, which take precedence over a published version of the same date.
         try:
-            return version_by_id(policy.slug, version_id, include_drafts=True)
-        except VersionNotFound:
+            return catalog.version_by_id(listing.policy.slug, version_id, include_drafts=True)
+        except catalog.VersionNotFound:
             pass
+    published = next((v for v in listing.versions if v.version_id == version_id), None)
     if published is None:
-        raise EvaluationFailed(
+        raise ApiError(
             404,
             {
-                "version": f"{policy.slug} has no published version {version_id}. Versions are: "
-                + ", ".join(v.version_id for v in versions)
-                + "."
+                "version": f"{listing.policy.slug} has no published version {version_id}. "
+                "Versions are: " + ", ".join(v.version_id for v in listing.versions) + "."
             },
         )
     return published
@@ -390,17 +386,8 @@ def _question_payload(question: engine.Question, version: engine.Version) -> dic
         "text": question.text,
         "help": question.help,
         "choices": [{"id": c.key, "label": c.label, "help": c.help} for c in question.choices],
-        "shown_when": [
-            {key: _in_choice_order(version, key, choices) for key, choices in alternative}
-            for alternative in question.shown_when
-        ],
+        "shown_when": [engine.conditions_in_order(version, alt) for alt in question.shown_when],
     }
-
-
-def _in_choice_order(version: engine.Version, key: str, choices: frozenset[str]) -> list[str]:
-    question = version.question(key)
-    order = question.choice_keys if question else ()
-    return [c for c in order if c in choices] + sorted(choices - set(order))
 
 
 # --- errors: one shape for every bad input --------------------------------------------------------
@@ -410,9 +397,19 @@ def _errors(request: HttpRequest, errors: dict[str, str], status: int) -> HttpRe
     return api.create_response(request, {"errors": errors}, status=status)
 
 
-@api.exception_handler(EvaluationFailed)
-def _evaluation_failed(request: HttpRequest, exc: EvaluationFailed) -> HttpResponse:
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return _errors(request, exc.errors, exc.status)
+
+
+@api.exception_handler(catalog.InputRefused)
+def _input_refused(request: HttpRequest, exc: catalog.InputRefused) -> HttpResponse:
+    return _errors(request, exc.errors, 400)
+
+
+@api.exception_handler(catalog.LookupFailed)
+def _lookup_failed(request: HttpRequest, exc: catalog.LookupFailed) -> HttpResponse:
+    return _errors(request, exc.errors, 404)
 
 
 @api.exception_handler(ValidationError)

@@ -1,6 +1,6 @@
 """Where a person is in a policy's wizard, kept in a signed cookie of its own.
 
-    cookie "wizard-<policy slug>" = signed({"version": <PolicyVersion pk>,
+    cookie "wizard-<policy slug>" = signed({"version": <PolicyVersion pk>,  # a WizardState
                                            "answers": {"<question id>": "<choice id>", ...},
                                            "preview": true})  # "preview" only in staff previews
 
@@ -21,6 +21,7 @@ and the cookie only says so: slower, but nothing is lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -36,11 +37,40 @@ IN_SESSION = {"in_session": True}
 Response = TypeVar("Response", bound=HttpResponse)
 
 
-class Unreadable:
-    """A cookie that is there but was not signed by us (tampered, truncated, another key)."""
+@dataclass(frozen=True)
+class WizardState:
+    """A person's place in one policy: the pinned version (a PolicyVersion pk) and the answers so
+    far. The contents are checked for shape here; whether the ids fit the version is for the
+    caller, which has the version."""
+
+    version: int
+    answers: dict[str, str] = field(default_factory=dict)
+    preview: bool = False  # a staff preview, which may walk a draft
+
+    def as_json(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"version": self.version, "answers": self.answers}
+        if self.preview:
+            state["preview"] = True
+        return state
 
 
-UNREADABLE = Unreadable()
+class StateLost(Exception):
+    """The browser sent a state we cannot use: `reason` says why, in words for the person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+TAMPERED = "We could not read your saved answers, so you need to start again."
+EXPIRED = (
+    "Your answers were not kept: they are kept for {days} after your last answer, and that time "
+    "has passed. Start again."
+)
+SESSION_GONE = (
+    "Your answers were not kept: they were kept on the server for this browser, and that has "
+    "ended (you may have signed out, or cleared your cookies). Start again."
+)
 
 
 def cookie_name(slug: str) -> str:
@@ -62,47 +92,57 @@ def encode(slug: str, state: dict[str, Any]) -> str:
 
 
 def decode(slug: str, value: str) -> Any:
-    """The state in a cookie value (any JSON value, for the caller to validate); None when the
-    value is empty or has expired; UNREADABLE when its signature fails."""
+    """The JSON value in a cookie value, unchecked; None when the value is empty. Raises
+    StateLost when it has expired or its signature fails (tampered, truncated, another key)."""
     if not value:
         return None  # what a browser may send back for a cookie that was deleted
     try:
         return signing.loads(value, salt=_salt(slug), max_age=settings.SESSION_COOKIE_AGE)
     except signing.SignatureExpired:
-        return None  # as if the browser had already dropped it
+        days = round(settings.SESSION_COOKIE_AGE / 86400)
+        raise StateLost(EXPIRED.format(days=f"{days} day" + ("s" if days != 1 else ""))) from None
     except signing.BadSignature:
-        return UNREADABLE
+        raise StateLost(TAMPERED) from None
 
 
 def _session_key(slug: str) -> str:
     return f"wizard:{slug}"
 
 
-def read(request: HttpRequest, slug: str) -> Any:
-    """The state the browser sent back for this policy (see `decode`), or the one kept in the
-    session when it was too large for a cookie."""
-    state = decode(slug, request.COOKIES.get(cookie_name(slug), ""))
-    if state == IN_SESSION:
-        return request.session.get(_session_key(slug))  # None once the session has gone
-    return state
+def parse(value: object) -> WizardState:
+    """The state in a decoded value, or StateLost when its shape is not one we wrote."""
+    if not isinstance(value, dict):
+        raise StateLost(TAMPERED)
+    pk, answers, preview = value.get("version"), value.get("answers"), value.get("preview", False)
+    if (
+        type(pk) is not int
+        or not isinstance(answers, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in answers.items())
+        or type(preview) is not bool
+    ):
+        raise StateLost(TAMPERED)
+    return WizardState(version=pk, answers=dict(answers), preview=preview)
 
 
-def store(
-    request: HttpRequest,
-    response: Response,
-    slug: str,
-    pk: int,
-    answers: dict[str, str],
-    *,
-    preview: bool = False,
-) -> Response:
-    """Pin the person to version `pk` with these answers (replacing what was there)."""
-    state: dict[str, Any] = {"version": pk, "answers": answers}
-    if preview:
-        state["preview"] = True
-    value = encode(slug, state)
+def read(request: HttpRequest, slug: str) -> WizardState | None:
+    """The state the browser sent back for this policy (or the one kept in the session when it
+    was too large for a cookie); None when there is none. StateLost when there is one that we
+    cannot use."""
+    value = decode(slug, request.COOKIES.get(cookie_name(slug), ""))
+    if value is None:
+        return None
+    if value == IN_SESSION:
+        value = request.session.get(_session_key(slug))
+        if value is None:
+            raise StateLost(SESSION_GONE)
+    return parse(value)
+
+
+def store(request: HttpRequest, response: Response, slug: str, state: WizardState) -> Response:
+    """Keep `state` for this policy (replacing what was there)."""
+    value = encode(slug, state.as_json())
     if len(value) > MAX_VALUE_BYTES:
-        request.session[_session_key(slug)] = state
+        request.session[_session_key(slug)] = state.as_json()
         value = encode(slug, IN_SESSION)
     response.set_cookie(
         cookie_name(slug),

@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from policies.models import PolicyVersion
+from policies import catalog
 
 # 22 random bytes: 176 bits, written in 30 URL-safe characters.
 TOKEN_BYTES = 22
@@ -65,7 +65,10 @@ class Result(models.Model):
         max_length=TOKEN_LENGTH, unique=True, default=new_token, editable=False
     )
     revoke_secret_hash = models.CharField(max_length=64, editable=False)
-    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="results")
+    # By name: the wizard reaches the policy records only through policies.catalog.
+    version = models.ForeignKey(
+        "policies.PolicyVersion", on_delete=models.PROTECT, related_name="results"
+    )
     answers = models.JSONField(help_text="Question ids mapped to choice ids.")
     snapshot = models.JSONField(help_text="The decision as the API returned it, frozen.")
     outcome_only = models.BooleanField(
@@ -109,6 +112,11 @@ class Result(models.Model):
 
     def revoke_secret_matches(self, secret: str) -> bool:
         return hmac.compare_digest(self.revoke_secret_hash, secret_hash(secret))
+
+    @property
+    def version_ref(self) -> catalog.VersionRef:
+        """The version it was checked against (read with the result by `find_result`)."""
+        return catalog.ref(self.version)
 
     @property
     def public_snapshot(self) -> dict[str, Any]:

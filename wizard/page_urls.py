@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from . import views
+from . import preview, steps
 
 urlpatterns = [
-    path("", views.start, name="start"),
-    path("<slug:slug>/", views.policy_start, name="policy_start"),
+    path("", steps.start, name="start"),
+    path("<slug:slug>/", steps.policy_start, name="policy_start"),
     # Question ids may contain dots, which the slug converter refuses.
-    path("<slug:slug>/questions/<str:key>/", views.question, name="question"),
-    path("<slug:slug>/check/", views.check, name="check"),
-    path("<slug:slug>/result/", views.result, name="result"),
-    path("<slug:slug>/preview/<int:pk>/", views.preview_start, name="preview"),
+    path("<slug:slug>/questions/<str:key>/", steps.question, name="question"),
+    path("<slug:slug>/check/", steps.check, name="check"),
+    path("<slug:slug>/result/", steps.result, name="result"),
+    path("<slug:slug>/preview/<int:pk>/", preview.preview_start, name="preview"),
 ]

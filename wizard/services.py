@@ -9,9 +9,7 @@ from collections.abc import Mapping
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from policies import engine
-from policies.compile import compiled
-from policies.models import PolicyVersion
+from policies import catalog, engine
 from policies.payloads import snapshot_payload, with_what_would_change
 
 from .models import TOKEN_BYTES, Result, secret_hash
@@ -31,7 +29,7 @@ class AlreadySaved(Exception):
 
 def result_create(
     *,
-    version: PolicyVersion,
+    version: catalog.VersionRef,
     answers: Mapping[str, str],
     outcome_only: bool = False,
     expires_in_days: int = 0,
@@ -46,7 +44,7 @@ def result_create(
     (the database's unique constraint decides which one saves)."""
     if attempt and (earlier := Result.objects.filter(save_attempt=attempt).first()):
         raise AlreadySaved(earlier)
-    engine_version = compiled(version)
+    engine_version = catalog.compiled(version)
     decision = engine.evaluate(engine_version, dict(answers))
     if not decision.complete:
         raise IncompleteAnswers(dict(decision.errors) or decision.next_question)
@@ -58,7 +56,7 @@ def result_create(
     try:
         with transaction.atomic():
             result = Result.objects.create(
-                version=version,
+                version_id=version.pk,
                 answers=dict(decision.answers),
                 snapshot=snapshot,
                 outcome_only=outcome_only,

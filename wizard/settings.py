@@ -119,7 +119,7 @@ STORAGES = {
 }
 
 # A form without a valid token gets a plain-language page with a way back, not Django's default.
-CSRF_FAILURE_VIEW = "wizard.views.csrf_failure"
+CSRF_FAILURE_VIEW = "wizard.error_pages.csrf_failure"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -152,10 +152,10 @@ CACHES = {
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
     },
     # Responses rendered once and reused while the process runs: question pages
-    # (views._reused_html) and API evaluations (api.evaluate), both of published versions, which
-    # never change. In the process, not a shared cache: nothing is cheaper to read, and a deploy
-    # with new templates starts empty. With DEBUG on, templates reload as they are edited, so
-    # nothing rendered is kept.
+    # (rendering.question_page) and API evaluations (api.evaluate), both of published versions,
+    # which never change. In the process, not a shared cache: nothing is cheaper to read, and a
+    # deploy with new templates starts empty. With DEBUG on, templates reload as they are edited,
+    # so nothing rendered is kept.
     "rendered": {
         "BACKEND": "django.core.cache.backends.dummy.DummyCache"
         if DEBUG
@@ -165,6 +165,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 1000},
     },
 }
+
+# How long each worker keeps the list of a policy's published versions (policies.catalog): a
+# publish in the same worker is seen at once, in another within this many seconds.
+POLICY_VERSIONS_CACHE_SECONDS = 10
 
 # No inline script or style anywhere, so the policy can stay strict: htmx is served from static/
 # and configured by a <meta> tag (no eval, no injected indicator styles), and the browser tests

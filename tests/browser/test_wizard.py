@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from policies.models import PolicyVersion
 from tests.browser.conftest import SCREENSHOTS
+from wizard.progress import STALE_STEP
 from wizard.services import result_create
-from wizard.views import STALE_STEP
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded_live")]
 

@@ -244,7 +244,8 @@ def test_publishing_is_refused_with_the_reason_while_a_check_reports_an_error(ad
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors().as_data()[0].code == "check_errors"
-    assert "The checks report 2 errors; fix them first." in text(response)
+    assert "The checks report 2 errors (" in text(response)
+    assert "; fix them first." in text(response)
     assert PolicyVersion.objects.get(pk=draft.pk).is_draft
 
 

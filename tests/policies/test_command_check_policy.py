@@ -15,7 +15,7 @@ from policies.loading import parse_document, policy_load, seed_files
 
 GAP = """
 policy: {slug: pets, title: Pet licence}
-versions: [{id: 2025-01-01}, {id: 2025-06-01}]
+versions: [{id: 2025-01-01, status: draft}, {id: 2025-06-01, status: draft}]
 clauses:
   - {id: act, url: "https://example.com/act", quote: Pets are fine.}
 questions:
@@ -107,7 +107,7 @@ def test_warnings_of_a_policy_in_the_database_are_printed(db):
         yaml.safe_load(
             """
 policy: {slug: pets, title: Pets}
-versions: [{id: 2025-01-01}]
+versions: [{id: 2025-01-01, notes: First.}]
 clauses:
   - {id: act, source: Act, url: "https://example.com/a", version: "1", quote: Fine.}
   - {id: unused, source: Guide, url: "https://example.com/g", version: "1", quote: Unused.}

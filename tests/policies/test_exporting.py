@@ -10,8 +10,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from policies import analysis, engine
-from policies import compile as policy_compile
+from policies import analysis, engine, records
 from policies.engine import Choice, Clause, HitPolicy, Outcome, Question, Rule, Version
 from policies.exporting import ExportError, dump_yaml, export_document
 from policies.loading import parse_document, policy_load, read_document, seed_files, to_engine
@@ -266,7 +265,7 @@ def export_command(*args):
 
 def compiled_versions(slug):
     return [
-        policy_compile.build(v)
+        records.build(v)
         for v in PolicyVersion.objects.filter(policy__slug=slug).order_by("effective_date")
     ]
 

@@ -114,18 +114,18 @@ def hostile_policy(db):
     ChoiceFactory(question=question, key="cat", label=f"Cat {ON_ATTRIBUTE}", help=HOSTILE)
     ChoiceFactory(question=question, key="dog", label=f"Dog {RAW_HTML}", help=HOSTILE)
     clause = ClauseFactory(
-        version=version, key="act", quote=HOSTILE, source_title=RAW_JS_LINK, source_version="1"
+        version=version, key="act", quote=HOSTILE, source=RAW_JS_LINK, source_version="1"
     )
     yes = OutcomeFactory(
         version=version, key="yes", title=f"Yes {SCRIPT}", text=HOSTILE, detail=HOSTILE
     )
     step = OutcomeFactory(
-        version=version, kind="steps", key="step", title=RAW_HTML, text=HOSTILE, detail=HOSTILE
+        version=version, table="steps", key="step", title=RAW_HTML, text=HOSTILE, detail=HOSTILE
     )
     auth = OutcomeFactory(
-        version=version, kind="auth_methods", key="key", title=SCRIPT, text=HOSTILE
+        version=version, table="auth_methods", key="key", title=SCRIPT, text=HOSTILE
     )
-    terms = OutcomeFactory(version=version, kind="terms", key="terms", title=SCRIPT, text=HOSTILE)
+    terms = OutcomeFactory(version=version, table="terms", key="terms", title=SCRIPT, text=HOSTILE)
     for outcome in (yes, step, auth, terms):
         RuleFactory(
             version=version,

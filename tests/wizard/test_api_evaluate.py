@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from policies import engine
-from policies.compile import compiled
+from policies.catalog import compiled
 from policies.payloads import decision_payload
 from tests.factories import (
     ChoiceFactory,

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from policies import analysis
-from policies.compile import compiled, version_in_effect
+from policies.catalog import compiled, version_in_effect
 from wizard.wsgi import application
 
 SLUG = "claude-code"

@@ -7,8 +7,10 @@ import pytest
 
 from tests.factories import (
     ChoiceFactory,
+    ClauseFactory,
     PolicyVersionFactory,
     QuestionFactory,
+    RuleFactory,
     publish,
     small_policy,
 )
@@ -22,6 +24,8 @@ def later_version(policy, effective_date=dt.date(2025, 6, 1), *, published=True)
     pet = QuestionFactory(version=version, key="pet", text="Which pet now?", order=0)
     for i, key in enumerate(["cat", "dog"]):
         ChoiceFactory(question=pet, key=key, label=key.capitalize(), order=i)
+    # Every pet is fine: a verdict for every answer, so that the version passes its checks.
+    RuleFactory(version=version, key="all-fine", clauses=[ClauseFactory(version=version)])
     return publish(version) if published else version
 
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from policies import compile as compile_module
+from policies import catalog
 from tests.factories import (
     pet_version,
     small_policy,
@@ -299,7 +299,7 @@ def test_the_share_page_costs_at_most_two_queries_and_revalidates_with_304(
 ):
     result, _ = saved_cat(client)
     other = client.__class__()
-    compile_module.forget_published_versions()  # the worst case: nothing cached
+    catalog.forget_published_versions()  # the worst case: nothing cached
     with django_assert_max_num_queries(2):
         first = other.get(result.get_absolute_url())
     etag = first["ETag"]

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.factories import small_policy
 from tests.wizard.progress import plant
-from wizard.views import UNREADABLE_ANSWERS
+from wizard.progress import UNREADABLE_ANSWERS
 
 pytestmark = pytest.mark.django_db
 

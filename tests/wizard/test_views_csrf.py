@@ -7,13 +7,13 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from tests.factories import small_policy
-from wizard.views import csrf_failure
+from wizard.error_pages import csrf_failure
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_is_the_projects_csrf_failure_view(settings):
-    assert settings.CSRF_FAILURE_VIEW == "wizard.views.csrf_failure"
+    assert settings.CSRF_FAILURE_VIEW == "wizard.error_pages.csrf_failure"
 
 
 def test_a_refused_form_explains_and_links_back_to_its_page():

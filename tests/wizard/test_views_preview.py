@@ -13,7 +13,7 @@ from policies.models import PolicyVersion, Question, Rule
 from tests.factories import small_policy
 from tests.wizard.progress import plant, stored
 from wizard.models import Result
-from wizard.views import PREVIEW_NOT_SAVED, VERSION_GONE
+from wizard.progress import PREVIEW_NOT_SAVED, VERSION_GONE
 
 pytestmark = pytest.mark.django_db
 

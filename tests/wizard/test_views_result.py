@@ -12,13 +12,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from policies.compile import version_in_effect
+from policies.catalog import version_in_effect
 from policies.loading import SEED_DIR
-from policies.models import Outcome, PolicyVersion
+from policies.models import Outcome
 from tests.factories import ClauseFactory, OutcomeFactory, RuleFactory, publish, small_policy
 from tests.wizard.progress import plant, stored
 from wizard.models import Result
-from wizard.views import NOT_FINISHED, UNREADABLE_ANSWERS
+from wizard.progress import NOT_FINISHED, UNREADABLE_ANSWERS
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,6 @@ def answer_all(client: Client, slug: str = "pets", **answers: str) -> None:
     for key, value in answers.items():
         response = client.post(reverse("wizard:question", args=[slug, key]), {key: value})
         assert response.status_code == 302, response.content.decode()
-
-
-def reopened(version: PolicyVersion) -> PolicyVersion:
-    """small_policy() publishes its version, which then refuses changes; a queryset update puts it
-    back to draft so a test can add records before publishing it again."""
-    PolicyVersion.objects.filter(pk=version.pk).update(status=PolicyVersion.Status.DRAFT)
-    version.refresh_from_db()
-    return version
 
 
 def test_it_leads_with_the_verdict_and_its_reasons(client):
@@ -100,15 +92,21 @@ def test_a_strict_verdict_wins_and_is_shown(client):
 
 
 def test_it_shows_auth_methods_with_their_set_up_detail_as_plain_text(client):
-    version = reopened(small_policy())
+    version = small_policy(published=False)
     token = OutcomeFactory(
         version=version,
-        kind=Outcome.Kind.AUTH_METHOD,
+        table=Outcome.Table.AUTH_METHOD,
         key="token",
         title="Use a token",
         detail="export PET_TOKEN='<your token>'\npets --login",
     )
-    RuleFactory(version=version, key="token-for-all", outcome=token, reason="Tokens work.")
+    RuleFactory(
+        version=version,
+        key="token-for-all",
+        outcome=token,
+        reason="Tokens work.",
+        clauses=[ClauseFactory(version=version, key="tokens")],
+    )
     publish(version)
     answer_all(client, pet="cat")
 
@@ -123,15 +121,15 @@ def test_it_shows_auth_methods_with_their_set_up_detail_as_plain_text(client):
 
 
 def test_it_lists_the_terms_with_links_to_their_clauses(client):
-    version = reopened(small_policy())
+    version = small_policy(published=False)
     clause = ClauseFactory(
         version=version,
         key="pet-terms",
         url="https://example.com/pet-terms",
-        source_title="Pet terms",
+        source="Pet terms",
         source_version="v7",
     )
-    terms = OutcomeFactory(version=version, kind=Outcome.Kind.TERMS, key="pt", title="Pet terms")
+    terms = OutcomeFactory(version=version, table=Outcome.Table.TERMS, key="pt", title="Pet terms")
     RuleFactory(version=version, key="terms-for-all", outcome=terms, clauses=[clause])
     publish(version)
     answer_all(client, pet="cat")
@@ -143,18 +141,18 @@ def test_it_lists_the_terms_with_links_to_their_clauses(client):
 
 
 def test_it_links_security_and_trust_pages_from_the_versions_clauses(client):
-    version = reopened(small_policy())
+    version = small_policy(published=False)
     ClauseFactory(
         version=version,
         key="security-trust-center",
         url="https://trust.example.com",
-        source_title="Trust Center",
+        source="Trust Center",
     )
     ClauseFactory(
         version=version,
         key="security-vulnerability-reporting",
         url="https://example.com/report",
-        source_title="Report a vulnerability",
+        source="Report a vulnerability",
     )
     publish(version)
     answer_all(client, pet="cat")
@@ -304,13 +302,13 @@ def _queries_per_request(slug: str) -> list[int]:
 
 def test_no_page_needs_more_queries_when_the_policy_has_50_more_rules():
     small_policy(slug="small")
-    version = reopened(small_policy(slug="large"))
+    version = small_policy(slug="large", published=False)
     clause = ClauseFactory(version=version, key="extra")
     for i in range(50):
         RuleFactory(
             version=version,
             key=f"extra-{i}",
-            outcome__kind=Outcome.Kind.STEP,
+            outcome__table=Outcome.Table.STEP,
             conditions={"pet": ["dog"]},
             clauses=[clause],
         )

@@ -14,10 +14,11 @@ from django.test import Client
 from django.urls import reverse
 
 from policies import analysis
-from policies.compile import compiled, forget_published_versions
+from policies.catalog import compiled, forget_published_versions
 from policies.models import PolicyVersion
 from tests.factories import (
     ChoiceFactory,
+    ClauseFactory,
     PolicyFactory,
     PolicyVersionFactory,
     QuestionFactory,
@@ -28,7 +29,7 @@ from tests.factories import (
 )
 from tests.wizard.progress import plant, stored
 from wizard import cookie_state
-from wizard.views import STALE_STEP, UNREADABLE_ANSWERS, VERSION_GONE
+from wizard.progress import STALE_STEP, UNREADABLE_ANSWERS, VERSION_GONE
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_it_links_choice_hints_with_aria_describedby(client):
     question = QuestionFactory(version=version, key="plan", text="Which plan?", help="")
     ChoiceFactory(question=question, key="basic", label="Basic", help="The <cheap> one.")
     ChoiceFactory(question=question, key="gold", label="Gold")
-    RuleFactory(version=version, key="always")
+    RuleFactory(version=version, key="always", clauses=[ClauseFactory(version=version)])
     publish(version)
     start(client, "hints")
 
@@ -741,7 +742,7 @@ def test_a_step_uses_no_query_once_the_version_is_cached(client, django_assert_n
 def test_a_version_just_published_by_another_process_is_not_taken_for_a_gone_one(client):
     version = small_policy()
     start(client)  # this process now holds the list of published versions for a few seconds
-    with mock.patch("tests.factories.forget_published_versions"):  # published by another worker
+    with mock.patch("policies.catalog.forget_published_versions"):  # published by another worker
         newer = pet_version(version.policy, dt.date(2025, 6, 1))
     plant(client, {"version": newer.pk, "answers": {"pet": "dog"}})  # pinned by that worker
 

@@ -8,10 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from policies import analysis, engine
-from policies import compile as policy_compile
+from policies import analysis, catalog, engine
 from policies.loading import SeedError, read_document, to_engine
-from policies.models import Policy
 
 FOUND_ERRORS = 1
 CANNOT_CHECK = 2
@@ -80,23 +78,23 @@ def from_file(path: Path, version_id: str | None) -> list[tuple[str, engine.Vers
 
 
 def from_database(slug: str, version_id: str | None) -> list[tuple[str, engine.Version]]:
-    policy = Policy.objects.filter(slug=slug).first()
-    if policy is None:
+    try:
+        catalog.policy(slug)
+    except catalog.PolicyNotFound:
         raise CommandError(
             f"No policy {slug!r} in the database (a file must end in .yaml or .yml).",
             returncode=CANNOT_CHECK,
-        )
+        ) from None
     if version_id is None:
-        rows = list(policy.versions.order_by("effective_date", "status"))
-    else:
-        try:
-            rows = [policy_compile.version_by_id(slug, version_id, include_drafts=True)]
-        except policy_compile.VersionNotFound:
-            raise CommandError(
-                f"{slug} has no version {version_id!r} (write it YYYY-MM-DD).",
-                returncode=CANNOT_CHECK,
-            ) from None
-    return [(str(row), policy_compile.compiled(row)) for row in rows]
+        return [(str(version), catalog.compiled(version)) for version in catalog.versions(slug)]
+    try:
+        version = catalog.version_by_id(slug, version_id, include_drafts=True)
+    except catalog.VersionNotFound:
+        raise CommandError(
+            f"{slug} has no version {version_id!r} (write it YYYY-MM-DD).",
+            returncode=CANNOT_CHECK,
+        ) from None
+    return [(str(version), catalog.compiled(version))]
 
 
 def plural(n: int, noun: str) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from policies.payloads import EvaluationFailed, decision_payload, evaluate_request
+from policies import catalog
+from policies.payloads import decision_payload
 
 BAD_INPUT = 2
 
@@ -33,12 +34,12 @@ class Command(BaseCommand):
         self, *args: Any, slug: str, answers: str | None, as_of: str | None, **options: Any
     ) -> None:
         try:
-            version_row, decision = evaluate_request(slug, parse_answers(answers), as_of)
-        except EvaluationFailed as exc:
-            self.print_json(exc.payload())
+            evaluation = catalog.evaluate(slug, parse_answers(answers), as_of)
+        except catalog.CatalogError as exc:
+            self.print_json({"errors": exc.errors})
             # Not CommandError: that writes plain text to stderr, and callers parse stdout.
             raise SystemExit(BAD_INPUT) from None
-        self.print_json(decision_payload(version_row, decision))
+        self.print_json(decision_payload(evaluation.version, evaluation.decision))
 
     def print_json(self, payload: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(payload, indent=2))
@@ -46,8 +47,7 @@ class Command(BaseCommand):
 
 def parse_answers(text: str | None) -> object:
     if text is None:
-        raise EvaluationFailed(
-            400,
+        raise catalog.InputRefused(
             {
                 "answers": '--answers is required: a JSON object such as \'{"<question id>": '
                 '"<choice id>"}\'.'
@@ -56,8 +56,7 @@ def parse_answers(text: str | None) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise EvaluationFailed(
-            400,
+        raise catalog.InputRefused(
             {
                 "answers": f"--answers is not valid JSON ({exc.msg} at line {exc.lineno}, column "
                 f"{exc.colno}); write an object mapping question ids to choice ids."

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from policies import compile as policy_compile
+from policies import catalog
 from policies.exporting import (
     ExportError,
     VersionExport,
@@ -14,7 +14,6 @@ from policies.exporting import (
     scenario_fits,
 )
 from policies.loading import ScenarioDoc
-from policies.models import Policy, PolicyVersion
 
 
 class Command(BaseCommand):
@@ -38,12 +37,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, slug: str, version_id: str | None, **options: Any) -> None:
-        policy = Policy.objects.filter(slug=slug).first()
-        if policy is None:
-            raise CommandError(f"No policy {slug!r}.")
-        rows = self.versions(policy, version_id)
+        try:
+            policy = catalog.policy(slug)
+        except catalog.PolicyNotFound:
+            raise CommandError(f"No policy {slug!r}.") from None
+        chosen = self.versions(slug, version_id)
         exported: list[VersionExport] = [
-            (row.version_id, row.notes, row.status, policy_compile.compiled(row)) for row in rows
+            (v.version_id, v.notes, v.status, catalog.compiled(v)) for v in chosen
         ]
         scenarios = [
             ScenarioDoc(
@@ -51,10 +51,10 @@ class Command(BaseCommand):
                 answers=dict(s.answers),
                 as_of=s.as_of,
                 verdict=s.verdict,
-                must_include=tuple(s.must_include),
-                must_exclude=tuple(s.must_exclude),
+                must_include=s.includes,
+                must_exclude=s.excludes,
             )
-            for s in policy.scenarios.order_by("pk")
+            for s in catalog.scenarios_of(slug)
         ]
         if version_id is not None:
             # One version alone may lack ids that scenarios of other versions name.
@@ -74,23 +74,27 @@ class Command(BaseCommand):
             raise CommandError(f"{slug}: {exc}") from None
         self.stdout.write(dump_yaml(document), ending="")
 
-    def versions(self, policy: Policy, version_id: str | None) -> list[PolicyVersion]:
+    def versions(self, slug: str, version_id: str | None) -> list[catalog.VersionRef]:
         if version_id is not None:
             try:
-                return [policy_compile.version_by_id(policy.slug, version_id, include_drafts=True)]
-            except policy_compile.VersionNotFound:
+                return [catalog.version_by_id(slug, version_id, include_drafts=True)]
+            except catalog.VersionNotFound:
                 raise CommandError(
-                    f"{policy.slug} has no version {version_id!r} (write it YYYY-MM-DD)."
+                    f"{slug} has no version {version_id!r} (write it YYYY-MM-DD)."
                 ) from None
-        by_date: dict[str, PolicyVersion] = {}
-        # Published last, so that it wins a date it shares with a draft.
-        for row in policy.versions.order_by("effective_date", "status"):
-            if not row.version_id:
-                self.stderr.write(f"Skipped {row}: a version needs an effective date to export.")
+        by_date: dict[str, catalog.VersionRef] = {}
+        # A draft comes before the published version of its date, which so wins the date.
+        for version in catalog.versions(slug):
+            if not version.version_id:
+                self.stderr.write(
+                    f"Skipped {version}: a version needs an effective date to export."
+                )
                 continue
-            if row.version_id in by_date:
-                self.stderr.write(f"Skipped {by_date[row.version_id]}: {row} has the same date.")
-            by_date[row.version_id] = row
+            if version.version_id in by_date:
+                self.stderr.write(
+                    f"Skipped {by_date[version.version_id]}: {version} has the same date."
+                )
+            by_date[version.version_id] = version
         if not by_date:
-            raise CommandError(f"{policy.slug} has no version with an effective date.")
+            raise CommandError(f"{slug} has no version with an effective date.")
         return list(by_date.values())

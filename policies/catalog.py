@@ -1,0 +1,399 @@
+"""The one door to policy records for pages, the API, saved results and commands.
+
+It hands out what callers may show of a version as a frozen `VersionRef` (never a model row) and
+the compiled `engine.Version` for it, and it owns the one rule for the version in effect
+(`engine.in_effect`): on `as_of` or today, published versions only, drafts only when a staff
+preview asks for them by primary key. Its errors carry no HTTP status: `LookupFailed` (unknown
+policy or version) and `InputRefused` (a bad `as_of`, bad answers) each hold their messages keyed
+by field, and the API, the CLI and the pages map them to 404 and 400, exit 2, or a page.
+
+The admin and the writes of `services.py` read and write records directly; everything that shows a
+policy to the public comes through here.
+
+Caching, per process: a published version never changes (models.py refuses every write to it), so
+its compiled form is kept by primary key for good; drafts are rebuilt on every call so that staff
+previews show the latest edit. The list of each policy's published versions is kept for
+`POLICY_VERSIONS_CACHE_SECONDS` (it names the policy, whose title can change, and a publish in
+another process must show up); a publish in this process clears it at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from . import engine, records, scenarios
+from .models import Policy, PolicyVersion, Scenario
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class CatalogError(Exception):
+    """A request the catalog cannot answer; `errors` maps the field at fault to a message that
+    names what is allowed."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+
+
+class LookupFailed(CatalogError, LookupError):
+    """Nothing by that name: an unknown policy, or a version it does not have."""
+
+
+class InputRefused(CatalogError, ValueError):
+    """Input that cannot be answered: a malformed date, answers that do not fit the version."""
+
+
+class PolicyNotFound(LookupFailed):
+    def __init__(self, slug: str) -> None:
+        super().__init__({"policy": f"Unknown policy {slug!r}."})
+        self.slug = slug
+
+
+class VersionNotFound(LookupFailed):
+    def __init__(self, version: object) -> None:
+        super().__init__({"version": f"No such version: {version!r}."})
+
+
+class AsOfError(InputRefused):
+    """`as_of` is not a date, or nothing of the policy is in effect on it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"as_of": message})
+        self.message = message
+
+
+class AnswersRefused(InputRefused):
+    """Answers naming unknown questions or choices, or of the wrong type; keyed by question."""
+
+
+# --- what pages may show of a version -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    slug: str
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """One version as pages, the API and results may show it."""
+
+    pk: int
+    policy: PolicyRef
+    version_id: str  # the effective date written YYYY-MM-DD; empty for an undated draft
+    effective_date: dt.date | None
+    is_draft: bool
+    notes: str  # what changed, in the admin's words
+
+    @property
+    def status(self) -> str:
+        return "draft" if self.is_draft else "published"
+
+    def __str__(self) -> str:
+        label = self.version_id or "undated"
+        return f"{self.policy.slug} {label}" + (" (draft)" if self.is_draft else "")
+
+
+@dataclass(frozen=True)
+class PolicyListing:
+    """A policy with its published versions, newest first."""
+
+    policy: PolicyRef
+    versions: tuple[VersionRef, ...]
+
+    def in_effect(self, day: dt.date | None = None) -> VersionRef | None:
+        return _in_effect(self.versions, day or today())
+
+
+def ref(row: PolicyVersion) -> VersionRef:
+    """The VersionRef of a row read elsewhere (a saved result's version, say)."""
+    return VersionRef(
+        pk=row.pk,
+        policy=PolicyRef(slug=row.policy.slug, title=row.policy.title, summary=row.policy.summary),
+        version_id=row.version_id,
+        effective_date=row.effective_date,
+        is_draft=row.is_draft,
+        notes=row.notes,
+    )
+
+
+# --- the version in effect ------------------------------------------------------------------------
+
+
+def today() -> dt.date:
+    """The day "in effect" means, in the project's time zone."""
+    return timezone.localdate()
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value: object, field: str) -> dt.date | None:
+    """None for no date; a date written exactly YYYY-MM-DD (not 20260822, not 2026-W34-6, which
+    `date.fromisoformat` also reads); or AsOfError naming what is allowed. An empty string is an
+    error, not "today": leave the field out (or send null) for today."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise AsOfError(f"{field} must be a date written YYYY-MM-DD, not {shown}.")
+
+
+def parse_as_of(value: object) -> dt.date | None:
+    return parse_date(value, "as_of")
+
+
+def _in_effect(versions: Sequence[VersionRef], day: dt.date) -> VersionRef | None:
+    return engine.in_effect(versions, day, effective_date=lambda v: v.effective_date)
+
+
+def version_in_effect(slug: str, as_of: dt.date | None = None) -> VersionRef:
+    """The published version in effect on `as_of` (default today). At most one query, and none
+    while the policy's published versions are cached. PolicyNotFound when nothing of the policy is
+    published; AsOfError when its first version takes effect later."""
+    day = as_of or today()
+    versions = published_versions(slug)
+    if not versions:
+        raise PolicyNotFound(slug)
+    found = _in_effect(versions, day)
+    if found is None:
+        raise AsOfError(
+            f"as_of {day.isoformat()} is before the first version of {slug}, "
+            f"which took effect on {versions[-1].version_id}."
+        )
+    return found
+
+
+def version_as_of(*, candidate: VersionRef, as_of: dt.date | None) -> VersionRef:
+    """For a staff preview "as of" a day: the version people would get on `as_of` if `candidate`
+    (usually a draft) were published on its effective date. Without a day, the candidate itself.
+    An undated draft stands for no day. AsOfError when nothing is in effect then."""
+    if as_of is None:
+        return candidate
+    others = [
+        v
+        for v in published_versions(candidate.policy.slug)
+        if v.pk != candidate.pk and v.effective_date != candidate.effective_date
+    ]
+    found = _in_effect([candidate, *others], as_of)
+    if found is None:
+        raise AsOfError(f"Nothing of {candidate.policy.slug} is in effect on {as_of.isoformat()}.")
+    return found
+
+
+# --- lookups --------------------------------------------------------------------------------------
+
+_compiled: dict[int, engine.Version] = {}
+_published: dict[str, tuple[float, tuple[VersionRef, ...]]] = {}
+_lock = threading.Lock()
+
+
+def published_versions(slug: str) -> tuple[VersionRef, ...]:
+    """The policy's published versions, newest first (empty for an unknown policy)."""
+    now = time.monotonic()
+    cached = _published.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    rows = (
+        PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
+        .select_related("policy")
+        .order_by("-effective_date")
+    )
+    versions = tuple(ref(row) for row in rows)
+    ttl = settings.POLICY_VERSIONS_CACHE_SECONDS
+    if versions and ttl > 0:  # unknown slugs are not kept, so junk requests cannot grow the cache
+        with _lock:
+            _published[slug] = (now + ttl, versions)
+    return versions
+
+
+def forget_published_versions() -> None:
+    """Call after publishing (or deleting) a version, so this process sees it at once."""
+    with _lock:
+        _published.clear()
+
+
+def clear_cache() -> None:
+    with _lock:
+        _compiled.clear()
+        _published.clear()
+
+
+def published_policies() -> list[PolicyListing]:
+    """Policies with at least one published version, by title. Two queries."""
+    versions = PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).order_by(
+        "-effective_date"
+    )
+    policies = (
+        Policy.objects.filter(versions__status=PolicyVersion.Status.PUBLISHED)
+        .distinct()
+        .order_by("title")
+        .prefetch_related(Prefetch("versions", queryset=versions, to_attr="published"))
+    )
+    listings = []
+    for policy in policies:
+        policy_ref = PolicyRef(slug=policy.slug, title=policy.title, summary=policy.summary)
+        listings.append(
+            PolicyListing(
+                policy_ref,
+                tuple(
+                    VersionRef(
+                        pk=row.pk,
+                        policy=policy_ref,
+                        version_id=row.version_id,
+                        effective_date=row.effective_date,
+                        is_draft=False,
+                        notes=row.notes,
+                    )
+                    for row in policy.published
+                ),
+            )
+        )
+    return listings
+
+
+def published_policy(slug: str) -> PolicyListing:
+    """One policy with its published versions; PolicyNotFound when none is published."""
+    versions = published_versions(slug)
+    if not versions:
+        raise PolicyNotFound(slug)
+    return PolicyListing(versions[0].policy, versions)
+
+
+def version_by_pk(pk: int, *, include_drafts: bool = False) -> VersionRef:
+    """A version by primary key; drafts only when asked for (staff previews). One query."""
+    rows = PolicyVersion.objects.select_related("policy")
+    if not include_drafts:
+        rows = rows.filter(status=PolicyVersion.Status.PUBLISHED)
+    row = rows.filter(pk=pk).first()
+    if row is None:
+        raise VersionNotFound(pk)
+    return ref(row)
+
+
+def published_version(slug: str, pk: int) -> VersionRef:
+    """A published version of `slug` by primary key, as the wizard pins it. No query while the
+    policy's published versions are cached; one when the version is not among them (published in
+    another process within the cache's few seconds, or of another policy: the caller checks the
+    slug). VersionNotFound for a draft or a gone version."""
+    for version in published_versions(slug):
+        if version.pk == pk:
+            return version
+    return version_by_pk(pk)
+
+
+def version_by_id(slug: str, version_id: str, *, include_drafts: bool = False) -> VersionRef:
+    """A version by its id (the effective date). Drafts only when asked for (staff), and then a
+    draft of that date wins over the published version."""
+    try:
+        day = parse_date(version_id, "version")
+    except AsOfError:
+        raise VersionNotFound(version_id) from None
+    rows = PolicyVersion.objects.select_related("policy").filter(
+        policy__slug=slug, effective_date=day
+    )
+    if not include_drafts:
+        rows = rows.filter(status=PolicyVersion.Status.PUBLISHED)
+    row = rows.order_by("status").first()  # "draft" < "published"
+    if row is None:
+        raise VersionNotFound(version_id)
+    return ref(row)
+
+
+def versions(slug: str) -> tuple[VersionRef, ...]:
+    """Every version of a policy, drafts included (for commands and staff), by effective date,
+    undated drafts last, a draft before the published version of its date. PolicyNotFound when
+    there is no such policy."""
+    rows = list(
+        PolicyVersion.objects.filter(policy__slug=slug)
+        .select_related("policy")
+        .order_by(F("effective_date").asc(nulls_last=True), "status", "pk")
+    )
+    if not rows and not Policy.objects.filter(slug=slug).exists():
+        raise PolicyNotFound(slug)
+    return tuple(ref(row) for row in rows)
+
+
+def policy(slug: str) -> PolicyRef:
+    """A policy, published or not (commands); PolicyNotFound when there is none."""
+    row = Policy.objects.filter(slug=slug).first()
+    if row is None:
+        raise PolicyNotFound(slug)
+    return PolicyRef(slug=row.slug, title=row.title, summary=row.summary)
+
+
+def scenarios_of(slug: str) -> list[scenarios.Scenario]:
+    """The policy's scenarios, in the order they were written."""
+    return [
+        scenarios.Scenario(
+            name=s.name,
+            answers=dict(s.answers) if isinstance(s.answers, dict) else {},
+            verdict=s.verdict,
+            includes=tuple(s.must_include or ()),
+            excludes=tuple(s.must_exclude or ()),
+            as_of=s.as_of,
+        )
+        for s in Scenario.objects.filter(policy__slug=slug).order_by("pk")
+    ]
+
+
+def compiled(version: VersionRef) -> engine.Version:
+    """The engine's form of a version: built once per published version, every time for drafts."""
+    if version.is_draft:
+        return _build(version)
+    cached = _compiled.get(version.pk)
+    if cached is None:
+        built = _build(version)
+        with _lock:
+            cached = _compiled.setdefault(version.pk, built)
+    return cached
+
+
+def _build(version: VersionRef) -> engine.Version:
+    return records.build_by_pk(
+        version.pk, policy=version.policy.slug, version_id=version.version_id
+    )
+
+
+# --- evaluating -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    version: VersionRef
+    engine_version: engine.Version
+    decision: engine.Decision
+
+
+def evaluate(slug: str, answers: object, as_of: object = None) -> Evaluation:
+    """Evaluate answers on the version of `slug` in effect on `as_of` (default today). Reads only.
+    Raises AsOfError, PolicyNotFound, or AnswersRefused naming each bad answer's question; answers
+    that are merely incomplete are not an error (the decision says what to ask next)."""
+    version = version_in_effect(slug, parse_as_of(as_of))
+    engine_version = compiled(version)
+    if not isinstance(answers, Mapping):
+        raise AnswersRefused(engine.validate(engine_version, answers))
+    # The engine validates before it walks, so an unknown question or choice is reported even
+    # when the answers are also incomplete.
+    decision = engine.evaluate(engine_version, answers)
+    if decision.errors:
+        raise AnswersRefused(decision.errors)
+    return Evaluation(version, engine_version, decision)

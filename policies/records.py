@@ -1,0 +1,141 @@
+"""The one mapping between policy records and the engine's values, both ways.
+
+`build` reads one version's records into an `engine.Version`; `write` stores an `engine.Version`
+as the records of a (draft) version. Copying a version ("new draft from this version"), loading a
+YAML seed and the test factories all go through `write`, so the five record kinds are mapped in
+one place, with the same field names as the engine: an outcome's `table`, a clause's `source` and
+`version` (stored as `source_version`, since `version` is the record's own PolicyVersion).
+
+Order is part of the value: questions, choices and outcomes keep the order of the engine's
+tuples (stored as `order`), rules their `priority` and key.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Prefetch
+
+from . import engine
+from .models import Choice, Clause, Outcome, PolicyVersion, Question, Rule
+
+
+def build(version: PolicyVersion) -> engine.Version:
+    """Read one version's records (six queries) and turn them into engine dataclasses. Raises
+    `engine.PolicyError` when the records contradict each other."""
+    return build_by_pk(version.pk, policy=version.policy.slug, version_id=version.version_id)
+
+
+def build_by_pk(pk: int, *, policy: str, version_id: str) -> engine.Version:
+    """`build` for a version known by primary key (the catalog knows its slug and id already)."""
+    version = pk
+    questions = Question.objects.filter(version=version).prefetch_related(
+        Prefetch("choices", queryset=Choice.objects.order_by("order", "pk"))
+    )
+    rules = (
+        Rule.objects.filter(version=version)
+        .select_related("outcome")
+        .prefetch_related(Prefetch("clauses", queryset=Clause.objects.only("key")))
+    )
+    outcomes = Outcome.objects.filter(version=version)
+    return engine.Version(
+        policy=policy,
+        version=version_id,
+        questions=tuple(
+            engine.Question(
+                key=q.key,
+                text=q.text,
+                help=q.help,
+                choices=tuple(
+                    engine.Choice(key=c.key, label=c.label, help=c.help) for c in q.choices.all()
+                ),
+                shown_when=tuple(engine.conjunction(alt) for alt in q.shown_when),
+            )
+            for q in questions
+        ),
+        outcomes=tuple(
+            engine.Outcome(table=o.table, key=o.key, title=o.title, text=o.text, detail=o.detail)
+            for o in sorted(outcomes, key=lambda o: (engine.TABLES.index(o.table), o.order, o.pk))
+        ),
+        rules=tuple(
+            engine.Rule(
+                key=r.key,
+                table=r.outcome.table,
+                outcome=r.outcome.key,
+                conditions=engine.conjunction(r.conditions),
+                reason=r.reason,
+                clauses=tuple(sorted(c.key for c in r.clauses.all())),
+                priority=r.priority,
+            )
+            for r in rules
+        ),
+        clauses=tuple(
+            engine.Clause(
+                key=c.key, quote=c.quote, url=c.url, source=c.source, version=c.source_version
+            )
+            for c in Clause.objects.filter(version=version)
+        ),
+    )
+
+
+@transaction.atomic
+def write(*, version: PolicyVersion, values: engine.Version) -> None:
+    """Store `values` as the records of `version`, a draft with no records yet. Seven queries,
+    whatever the size. The lock refuses a published `version` (VersionLockedError)."""
+    questions = Question.objects.bulk_create(
+        Question(
+            version=version,
+            key=q.key,
+            text=q.text,
+            help=q.help,
+            order=order,
+            shown_when=[engine.conditions_in_order(values, alt) for alt in q.shown_when],
+        )
+        for order, q in enumerate(values.questions)
+    )
+    Choice.objects.bulk_create(
+        Choice(question=row, key=c.key, label=c.label, help=c.help, order=order)
+        for row, q in zip(questions, values.questions, strict=True)
+        for order, c in enumerate(q.choices)
+    )
+    orders: dict[str, int] = {}
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    for o in values.outcomes:
+        orders[o.table] = orders.get(o.table, -1) + 1
+        outcomes[o.table, o.key] = Outcome(
+            version=version,
+            table=o.table,
+            key=o.key,
+            title=o.title,
+            text=o.text,
+            detail=o.detail,
+            order=orders[o.table],
+        )
+    Outcome.objects.bulk_create(outcomes.values())
+    clauses = {
+        c.key: Clause(
+            version=version,
+            key=c.key,
+            quote=c.quote,
+            url=c.url,
+            source=c.source,
+            source_version=c.version,
+        )
+        for c in values.clauses
+    }
+    Clause.objects.bulk_create(clauses.values())
+    rules = Rule.objects.bulk_create(
+        Rule(
+            version=version,
+            key=r.key,
+            priority=r.priority,
+            conditions=engine.conditions_in_order(values, r.conditions),
+            outcome=outcomes[r.table, r.outcome],
+            reason=r.reason,
+        )
+        for r in values.rules
+    )
+    Rule.clauses.through.objects.bulk_create(
+        Rule.clauses.through(rule_id=row.pk, clause_id=clauses[key].pk)
+        for row, r in zip(rules, values.rules, strict=True)
+        for key in r.clauses
+    )
