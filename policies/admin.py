@@ -11,6 +11,7 @@ effect, and refuses while a check reports an error or a scenario fails (`service
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -102,15 +104,58 @@ def _version_in_url(request: HttpRequest) -> int | None:
     return int(object_id) if object_id.isdigit() else None
 
 
+class RuleForm(forms.ModelForm):
+    """A rule and the clauses it cites. The citations are a model of their own (`Citation`, so
+    that the lock covers them), which the admin cannot show as a many-to-many field: this form
+    field shows them instead, and saving sets them with `rule.clauses.set`."""
+
+    cited_clauses = forms.ModelMultipleChoiceField(
+        queryset=Clause.objects.all(),
+        required=False,
+        label="Clauses",
+        help_text="The clauses this rule rests on, all of its own version.",
+        widget=FilteredSelectMultiple("clauses", is_stacked=False),
+    )
+
+    class Meta:
+        model = Rule
+        fields = ["key", "priority", "conditions", "outcome", "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["cited_clauses"].initial = list(self.instance.clauses.all())
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()  # type: ignore[misc]  # ModelForm's own, untyped in the stubs
+        self.instance.clauses.set(self.cleaned_data["cited_clauses"])
+
+
+def _clauses_of(request: HttpRequest, form: type[forms.ModelForm], version_id: int | None) -> None:
+    """Offer only the clauses of the version, read once per page rather than once per rule."""
+    # A copy: the form class made per request shares its declared field with RuleForm.
+    field = copy.deepcopy(form.base_fields["cited_clauses"])
+    form.base_fields["cited_clauses"] = field
+    assert isinstance(field, forms.ModelMultipleChoiceField)
+    if version_id is not None:
+        field.queryset = Clause.objects.filter(version_id=version_id)
+    _with_cached_choices(request, field)
+
+
 class RuleInline(LockedWhenPublished, admin.StackedInline):
     model = Rule
+    form = RuleForm
     extra = 0
-    fields = ["key", "priority", "conditions", "outcome", "reason", "clauses"]
-    filter_horizontal = ["clauses"]
+    fields = ["key", "priority", "conditions", "outcome", "reason", "cited_clauses"]
     show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
         return super().get_queryset(request).select_related("outcome").prefetch_related("clauses")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        _clauses_of(request, formset.form, _version_in_url(request))
+        return formset
 
     # A rule may only produce an outcome and cite clauses of its own version. The choices are
     # read once per page rather than once per rule form.
@@ -121,14 +166,6 @@ class RuleInline(LockedWhenPublished, admin.StackedInline):
             kwargs["queryset"] = Outcome.objects.filter(version_id=version_id)
         return _with_cached_choices(
             request, super().formfield_for_foreignkey(db_field, request, **kwargs)
-        )
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        version_id = _version_in_url(request)
-        if db_field.name == "clauses" and version_id is not None:
-            kwargs["queryset"] = Clause.objects.filter(version_id=version_id)
-        return _with_cached_choices(
-            request, super().formfield_for_manytomany(db_field, request, **kwargs)
         )
 
 
@@ -638,13 +675,20 @@ class QuestionAdmin(LockedWhenPublished, admin.ModelAdmin):
 
 @admin.register(Rule)
 class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
+    form = RuleForm
     list_display = ["key", "version", "outcome", "priority"]
     list_filter = ["version__policy", "version", "outcome__table"]
     search_fields = ["key", "reason"]
-    filter_horizontal = ["clauses"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
         return super().get_queryset(request).select_related("version__policy", "outcome")
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        _clauses_of(request, form, obj.version_id if obj is not None else None)
+        return form
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # Only the outcomes (and clauses) of the rule's own version make sense here.
@@ -652,12 +696,6 @@ class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
         if db_field.name == "outcome" and rule is not None:
             kwargs["queryset"] = Outcome.objects.filter(version=rule.version)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        rule = self._rule_being_edited(request)
-        if db_field.name == "clauses" and rule is not None:
-            kwargs["queryset"] = Clause.objects.filter(version=rule.version)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _rule_being_edited(self, request: HttpRequest) -> Rule | None:
         match = request.resolver_match

@@ -17,8 +17,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.signals import m2m_changed
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -429,7 +427,9 @@ class Rule(VersionRecord):
     )
     outcome = models.ForeignKey(Outcome, on_delete=models.RESTRICT, related_name="rules")
     reason = models.TextField(help_text="Why this outcome applies, in plain words.")
-    clauses = models.ManyToManyField(Clause, related_name="rules", blank=True)
+    clauses: models.ManyToManyField[Clause, Citation] = models.ManyToManyField(
+        Clause, related_name="rules", blank=True, through="Citation"
+    )
 
     class Meta:
         ordering = ["version", "priority", "key"]
@@ -453,11 +453,24 @@ class Rule(VersionRecord):
             )
 
 
-@receiver(m2m_changed, sender=Rule.clauses.through)
-def _refuse_clause_changes_on_published_rules(sender: Any, instance: Any, **kwargs: Any) -> None:
-    # The one guard a signal must carry: M2M writes never pass through Rule.save().
-    if kwargs["action"].startswith("pre_") and isinstance(instance, VersionRecord):
-        instance._check_unlocked()
+class Citation(VersionRecord):
+    """A rule citing a clause. A model of its own (the table Django made for the many-to-many
+    field) so that its writes pass the same lock as every other record: `rule.clauses.add()`,
+    `.set()` and `.clear()` are bulk writes of this model."""
+
+    version_path = "rule__version"
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE)
+    clause = models.ForeignKey(Clause, on_delete=models.CASCADE)
+
+    class Meta:
+        db_table = "policies_rule_clauses"
+        unique_together = [("rule", "clause")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} cites {self.clause_id}"
+
+    def owning_version(self) -> PolicyVersion:
+        return self.rule.version
 
 
 class Scenario(models.Model):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from . import engine
-from .models import Choice, Clause, Outcome, PolicyVersion, Question, Rule
+from .models import Choice, Citation, Clause, Outcome, PolicyVersion, Question, Rule
 
 
 def build(version: PolicyVersion) -> engine.Version:
@@ -134,8 +134,8 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
         )
         for r in values.rules
     )
-    Rule.clauses.through.objects.bulk_create(
-        Rule.clauses.through(rule_id=row.pk, clause_id=clauses[key].pk)
+    Citation.objects.bulk_create(
+        Citation(rule_id=row.pk, clause_id=clauses[key].pk)
         for row, r in zip(rules, values.rules, strict=True)
         for key in r.clauses
     )

@@ -101,12 +101,9 @@ class SaveResultForm(SaveAttemptForm):
         },
     )
 
-    def __init__(
-        self, *args: Any, slug: str, submit_label: str = "Save and see your result", **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slug = slug
-        self.submit_label = submit_label
 
     @property
     def expires_in_days(self) -> int:
