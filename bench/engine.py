@@ -6,7 +6,8 @@
   only validation and the hit-policy step with the engine (the fastest plain-Python baseline);
 - naive: `engine.evaluate_naive`, every rule checked one by one;
 - zen: GoRules zen-engine (Rust) running the same decision tables through its engine-with-loader
-  path, given the answers on the path (it has no notion of the question flow).
+  path, and "zen best": the same decision created once (`create_decision`) and then evaluated,
+  its fastest path; both given the answers on the path (it has no notion of the question flow).
 
 Run: make bench (or .venv/bin/python bench/engine.py). Prints; asserts nothing. Targets:
 compiled <= 5 µs, compiled <= 2x the if/else function, and >= 10x faster than zen-engine.
@@ -101,8 +102,12 @@ def generate_if_else(version: engine.Version) -> Evaluate:
     return evaluate
 
 
-def zen_evaluator(version: engine.Version) -> Callable[[Mapping[str, str]], Any] | None:
-    """The version's four tables as one JDM graph, evaluated by zen-engine through a loader."""
+def zen_evaluators(
+    version: engine.Version,
+) -> tuple[Callable[[Mapping[str, str]], Any], Callable[[Mapping[str, str]], Any]] | None:
+    """The version's four tables as one JDM graph, evaluated by zen-engine two ways: through its
+    engine with a loader (the documented path), and through a decision created once with
+    `create_decision` and then evaluated (its fastest path)."""
     try:
         import zen
     except ImportError:
@@ -155,11 +160,15 @@ def zen_evaluator(version: engine.Version) -> Callable[[Mapping[str, str]], Any]
         {"contentType": "application/vnd.gorules.decision", "nodes": nodes, "edges": edges}
     )
     zen_engine = zen.ZenEngine({"loader": lambda key: content})
+    decision = zen.ZenEngine().create_decision(content)
 
-    def evaluate(answers: Mapping[str, str]) -> Any:
+    def through_loader(answers: Mapping[str, str]) -> Any:
         return zen_engine.evaluate("decision", dict(answers))["result"]
 
-    return evaluate
+    def created_once(answers: Mapping[str, str]) -> Any:
+        return decision.evaluate(dict(answers))["result"]
+
+    return through_loader, created_once
 
 
 def agrees_with_zen(version: engine.Version, zen_eval: Callable, answer_sets: list) -> bool:
@@ -179,7 +188,8 @@ def agrees_with_zen(version: engine.Version, zen_eval: Callable, answer_sets: li
 def main() -> None:
     header = (
         f"{'policy@version':24} {'sets':>5} {'compiled':>9} {'no memo':>8} {'if/else':>8} "
-        f"{'naive':>7} {'zen':>7}   {'compiled/if-else':>16} {'zen/compiled':>12}"
+        f"{'naive':>7} {'zen':>7} {'zen best':>8}   {'compiled/if-else':>16} {'zen/compiled':>12} "
+        f"{'best/compiled':>13}"
     )
     print("µs per evaluation")
     print(header)
@@ -193,18 +203,28 @@ def main() -> None:
             compiled_us = per_evaluation(engine.evaluate, version, answer_sets)
             if_else_us = per_evaluation(if_else, version, answer_sets)
             naive_us = per_evaluation(engine.evaluate_naive, version, answer_sets)
-            zen_eval = zen_evaluator(version)
-            zen_us = float("nan")
-            if zen_eval is not None and agrees_with_zen(version, zen_eval, answer_sets):
-                on_path = [engine.walk(version, a).answers for a in answer_sets]
-                zen_us = per_evaluation(lambda v, a, run=zen_eval: run(a), version, on_path)
+            zen_evals = zen_evaluators(version)
+            zen_us = zen_best_us = float("nan")
+            on_path = [engine.walk(version, a).answers for a in answer_sets]
+            if zen_evals is not None:
+                loader, created = zen_evals
+                if agrees_with_zen(version, loader, answer_sets):
+                    zen_us = per_evaluation(lambda v, a, run=loader: run(a), version, on_path)
+                if agrees_with_zen(version, created, answer_sets):
+                    zen_best_us = per_evaluation(
+                        lambda v, a, run=created: run(a), version, on_path
+                    )
             label = f"{document.slug}@{doc_version.id}"
             print(
                 f"{label:24} {len(answer_sets):>5} {compiled_us:>9.2f} {cold_us:>8.2f} "
-                f"{if_else_us:>8.2f} {naive_us:>7.2f} {zen_us:>7.1f}   "
-                f"{compiled_us / if_else_us:>15.2f}x {zen_us / compiled_us:>11.1f}x"
+                f"{if_else_us:>8.2f} {naive_us:>7.2f} {zen_us:>7.1f} {zen_best_us:>8.1f}   "
+                f"{compiled_us / if_else_us:>15.2f}x {zen_us / compiled_us:>11.1f}x "
+                f"{zen_best_us / compiled_us:>12.1f}x"
             )
-    print("targets: compiled <= 5 µs; compiled/if-else <= 2; zen/compiled >= 10")
+    print(
+        "targets: compiled <= 5 µs; compiled/if-else <= 2; zen/compiled >= 10 (its loader path); "
+        "best/compiled: against zen's fastest path"
+    )
 
 
 if __name__ == "__main__":
