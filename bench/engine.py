@@ -211,9 +211,7 @@ def main() -> None:
                 if agrees_with_zen(version, loader, answer_sets):
                     zen_us = per_evaluation(lambda v, a, run=loader: run(a), version, on_path)
                 if agrees_with_zen(version, created, answer_sets):
-                    zen_best_us = per_evaluation(
-                        lambda v, a, run=created: run(a), version, on_path
-                    )
+                    zen_best_us = per_evaluation(lambda v, a, run=created: run(a), version, on_path)
             label = f"{document.slug}@{doc_version.id}"
             print(
                 f"{label:24} {len(answer_sets):>5} {compiled_us:>9.2f} {cold_us:>8.2f} "

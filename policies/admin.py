@@ -23,7 +23,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import (
     Http404,
@@ -297,6 +297,12 @@ class PolicyAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "created_at"]
     search_fields = ["title", "slug"]
     inlines = [VersionInline, ScenarioInline]
+
+    def save_model(self, request: HttpRequest, obj: Policy, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The title and slug travel in every VersionRef: every worker must read them afresh.
+        catalog.forget_published_versions()
+        transaction.on_commit(catalog.forget_published_versions)
 
 
 class PublishForm(forms.Form):

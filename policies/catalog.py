@@ -14,19 +14,26 @@ Caching, per process: a published version never changes (models.py refuses every
 its compiled form is kept by primary key for good; drafts are rebuilt on every call so that staff
 previews show the latest edit. The list of each policy's published versions is kept for
 `POLICY_VERSIONS_CACHE_SECONDS` (it names the policy, whose title can change, and a publish in
-another process must show up); a publish in this process clears it at once.
+another process must show up). A publish, a withdrawal or a change of a policy's own fields bumps
+a generation counter in the default cache (`forget_published_versions`): with a shared cache
+(Redis) every worker on every host sees the change on its next request; with local memory, its
+own process at once and the others within the TTL. A cache that is down costs nothing but that:
+the TTL still bounds the delay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
@@ -36,13 +43,46 @@ from .models import Policy, PolicyVersion, Scenario
 # --- errors ---------------------------------------------------------------------------------------
 
 
+# However much bad input comes in, the errors that answer it stay small: a few dozen fields, each
+# name and message cut to a readable length, and any text a JSON encoder cannot write (a lone
+# surrogate, say) escaped rather than crashing the response.
+MAX_ERRORS = 20
+MAX_FIELD_CHARS = 80
+MAX_MESSAGE_CHARS = 500
+MORE_ERRORS = "more"
+
+
+def bounded_errors(errors: Mapping[Any, Any]) -> dict[str, str]:
+    """`errors` as at most MAX_ERRORS entries of short, encodable text; the rest counted under
+    the key "more"."""
+    already_bounded = len(errors) == MAX_ERRORS + 1 and MORE_ERRORS in errors
+    bounded: dict[str, str] = {}
+    for field, message in errors.items():
+        if len(bounded) == MAX_ERRORS and not already_bounded:
+            left = len(errors) - MAX_ERRORS
+            bounded[MORE_ERRORS] = f"{left} more error{'s' if left != 1 else ''} not shown."
+            break
+        bounded[_clip(_encodable(str(field)), MAX_FIELD_CHARS)] = _clip(
+            _encodable(str(message)), MAX_MESSAGE_CHARS
+        )
+    return bounded
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class CatalogError(Exception):
     """A request the catalog cannot answer; `errors` maps the field at fault to a message that
-    names what is allowed."""
+    names what is allowed (bounded in number and size, see `bounded_errors`)."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = dict(errors)
+        self.errors = bounded_errors(errors)
+        super().__init__("; ".join(self.errors.values()))
 
 
 class LookupFailed(CatalogError, LookupError):
@@ -202,16 +242,31 @@ def version_as_of(*, candidate: VersionRef, as_of: dt.date | None) -> VersionRef
 # --- lookups --------------------------------------------------------------------------------------
 
 _compiled: dict[int, engine.Version] = {}
-_published: dict[str, tuple[float, tuple[VersionRef, ...]]] = {}
+# slug -> (expires at, generation seen, versions)
+_published: dict[str, tuple[float, int | None, tuple[VersionRef, ...]]] = {}
 _lock = threading.Lock()
+
+GENERATION_KEY = "policies.catalog:generation"
+logger = logging.getLogger(__name__)
+
+
+def _generation() -> int | None:
+    """The shared count of publishes (None when the cache cannot say)."""
+    try:
+        value = cache.get(GENERATION_KEY)
+    except Exception:  # the cache is down: fall back on the TTL alone
+        logger.warning("The cache did not answer; published versions rely on their TTL.")
+        return None
+    return value if isinstance(value, int) else 0
 
 
 def published_versions(slug: str) -> tuple[VersionRef, ...]:
     """The policy's published versions, newest first (empty for an unknown policy)."""
     now = time.monotonic()
+    generation = _generation()
     cached = _published.get(slug)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if cached is not None and cached[0] > now and cached[1] == generation:
+        return cached[2]
     rows = (
         PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
         .select_related("policy")
@@ -221,14 +276,23 @@ def published_versions(slug: str) -> tuple[VersionRef, ...]:
     ttl = settings.POLICY_VERSIONS_CACHE_SECONDS
     if versions and ttl > 0:  # unknown slugs are not kept, so junk requests cannot grow the cache
         with _lock:
-            _published[slug] = (now + ttl, versions)
+            _published[slug] = (now + ttl, generation, versions)
     return versions
 
 
 def forget_published_versions() -> None:
-    """Call after publishing (or deleting) a version, so this process sees it at once."""
+    """Call after publishing (or withdrawing, or renaming a policy): this process forgets the
+    lists at once, and every process sharing the cache on its next request."""
     with _lock:
         _published.clear()
+    try:
+        cache.add(GENERATION_KEY, 0, timeout=None)  # atomic: of two first publishes, one adds
+        try:
+            cache.incr(GENERATION_KEY)  # atomic in Redis
+        except ValueError:  # evicted in between
+            cache.set(GENERATION_KEY, 1, timeout=None)
+    except Exception:
+        logger.warning("The cache did not answer; other workers see the change within the TTL.")
 
 
 def clear_cache() -> None:

@@ -58,8 +58,18 @@ class _Located(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """The safe loader, but mappings know their line and a key repeated in one mapping (which
-    YAML would silently resolve to the last value) is refused."""
+    """The safe loader, but mappings know their line, a key repeated in one mapping (which YAML
+    would silently resolve to the last value) is refused, and so is any alias (`*name`): a policy
+    has no use for them, and a few nested aliases in 2 KB expand to gigabytes once walked."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise SeedError(
+                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
+                "allowed in a policy file; write the record out in full"
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_located_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Located]:
@@ -168,15 +178,31 @@ def seed_files() -> list[Path]:
     return sorted(SEED_DIR.glob("*.yaml"))
 
 
+# Far above any real policy (the seed is some 100 KB), far below what hurts a worker.
+MAX_DOCUMENT_BYTES = 5_000_000
+
+
 def read_document(path: Path) -> PolicyDoc:
     try:
-        return parse_text(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise SeedError(
+                f"the file is {size:,} bytes; a policy file may be at most "
+                f"{MAX_DOCUMENT_BYTES:,} bytes"
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise SeedError(f"not UTF-8 text (byte {exc.start})") from None
+        return parse_text(text)
     except SeedError as exc:
         raise SeedError(f"{path}: {exc}") from None
 
 
 def parse_text(text: str) -> PolicyDoc:
     """A document from YAML text; errors name the line."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise SeedError(f"a policy document may be at most {MAX_DOCUMENT_BYTES:,} characters")
     try:
         raw = load_yaml(text)
     except yaml.YAMLError as exc:

@@ -36,7 +36,8 @@ class ResultAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected results")
+    # Revoking changes a result: staff who may only view results do not get the action.
+    @admin.action(description="Revoke the selected results", permissions=["change"])
     def revoke_results(self, request: HttpRequest, queryset: QuerySet[Result]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} result(s).", messages.SUCCESS)

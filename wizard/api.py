@@ -22,7 +22,7 @@ from django.urls import reverse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.renderers import BaseRenderer
-from ninja.responses import NinjaJSONEncoder, Status
+from ninja.responses import NinjaJSONEncoder
 from pydantic import ConfigDict, StrictBool, WithJsonSchema
 
 from policies import catalog, engine
@@ -278,21 +278,25 @@ def _evaluation_response(
     url_name="result_show",
     summary="A saved result, exactly as it was saved",
 )
-def result_show(request: HttpRequest, token: str) -> Any:
+def result_show(request: HttpRequest, token: str) -> HttpResponse:
     """The snapshot of a saved result (without the answers when its creator shared the outcome
-    only). 404 for an unknown token, 410 once revoked or expired."""
+    only). 404 for an unknown token, 410 once revoked or expired. Never kept by a cache."""
     found = find_result(token)
     if found is None:
-        raise ApiError(404, {"token": "No saved result has this token."})
-    if found.is_gone():
+        response = _errors(request, {"token": "No saved result has this token."}, 404)
+    elif found.is_gone():
         why = "revoked" if found.revoked_at else "expired"
-        return Status(
-            410, {"errors": {"token": f"This result was {why} and is no longer available."}}
+        response = _errors(
+            request, {"token": f"This result was {why} and is no longer available."}, 410
         )
-    return {
-        **found.public_snapshot,
-        "result_url": request.build_absolute_uri(found.get_absolute_url()),
-    }
+    else:
+        snapshot = {
+            **found.public_snapshot,
+            "result_url": request.build_absolute_uri(found.get_absolute_url()),
+        }
+        response = api.create_response(request, snapshot, status=200)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @api.get(
@@ -394,7 +398,7 @@ def _question_payload(question: engine.Question, version: engine.Version) -> dic
 
 
 def _errors(request: HttpRequest, errors: dict[str, str], status: int) -> HttpResponse:
-    return api.create_response(request, {"errors": errors}, status=status)
+    return api.create_response(request, {"errors": catalog.bounded_errors(errors)}, status=status)
 
 
 @api.exception_handler(ApiError)

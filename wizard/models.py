@@ -123,5 +123,6 @@ class Result(models.Model):
         """What a share link shows: without the answers when the creator asked for that."""
         if not self.outcome_only:
             return self.snapshot
-        hidden = {"answers", "questions", "ignored", "what_would_change"}
+        # The fired rules too: their conditions spell out the answers.
+        hidden = {"answers", "questions", "ignored", "what_would_change", "rules"}
         return {key: value for key, value in self.snapshot.items() if key not in hidden}

@@ -44,6 +44,10 @@ def _private(response: HttpResponse, *, posts_forms: bool = False) -> HttpRespon
     rightly refuses; `same-origin` still never sends the token to another site."""
     response["Referrer-Policy"] = "same-origin" if posts_forms else "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
+    # What a result shows is the creator's: no shared cache keeps it, and a browser keeps none
+    # unless the page revalidates (the share page's ETag sets "private, no-cache" itself).
+    if not response.has_header("Cache-Control"):
+        response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -90,6 +94,7 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
     etag = f'"{found.token}-{newer.version_id if newer else "current"}-1"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
+        not_modified["Cache-Control"] = "private, no-cache"
         return _private(not_modified)
     response = render(request, "results/share.html", _share_context(found, newer))
     response["ETag"] = etag

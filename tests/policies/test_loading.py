@@ -331,3 +331,29 @@ def test_exporting_one_version_leaves_out_scenarios_naming_what_it_lacks(seeded)
     # The hosting example needs questions the first version did not ask.
     assert "Left out scenario 'Console key, hosting Claude Code" in errors
     assert len(document.scenarios) < 6
+
+
+def test_yaml_aliases_are_refused_with_their_line():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+
+    with pytest.raises(SeedError, match=r"line 2: YAML aliases \(\*a\) are not allowed"):
+        parse_text(bomb)
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from policies import loading
+
+    monkeypatch.setattr(loading, "MAX_DOCUMENT_BYTES", 100)
+    path = tmp_path / "big.yaml"
+    path.write_text("policy: {slug: pets}\n" + "# padding\n" * 20, encoding="utf-8")
+
+    with pytest.raises(SeedError, match="at most 100 bytes"):
+        read_document(path)
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path):
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"\xff\xfe\x00binary")
+
+    with pytest.raises(SeedError, match="not UTF-8 text"):
+        read_document(path)

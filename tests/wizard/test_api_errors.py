@@ -125,7 +125,8 @@ def test_it_rejects_save_that_is_not_a_boolean(client, pets, save):
 
 
 @pytest.mark.parametrize(
-    "as_of", ["tomorrow", "2025-13-01", "01/02/2025", 20250201, ["2025-02-01"]]
+    "as_of",
+    ["tomorrow", "2025-13-01", "01/02/2025", 20250201, ["2025-02-01"], "20250201", "2025-W05-6"],
 )
 def test_it_rejects_an_as_of_that_is_not_a_date(client, pets, as_of):
     errors = errors_of(post_json(client, {"answers": {"pet": "cat"}, "as_of": as_of}))
@@ -176,3 +177,48 @@ def test_a_failed_request_writes_nothing(client, pets, body):
     assert (Policy.objects.count(), PolicyVersion.objects.count(), Question.objects.count()) == (
         counts
     )
+
+
+def test_an_answer_key_no_encoder_can_write_is_an_error_not_a_crash(client, pets):
+    # "\ud800" in JSON is a lone surrogate: valid JSON, but no UTF-8 text.
+    body = '{"answers": {"\\ud800": "cat"}}'
+    errors = errors_of(client.post(URL, body, content_type="application/json"))
+
+    assert list(errors) == ["\\ud800"]
+    assert "Unknown question" in errors["\\ud800"]
+
+
+def test_a_flood_of_unknown_keys_gets_a_short_answer(client, pets):
+    answers = {f"unknown-{i}-{'x' * 40}": "cat" for i in range(30_000)}  # about 1.5 MB
+
+    response = post_json(client, {"answers": answers})
+    errors = errors_of(response)
+
+    assert len(response.content) < 20_000
+    assert len(errors) == 21
+    assert errors["more"] == "29980 more errors not shown."
+
+
+def test_a_very_long_key_is_cut_in_the_answer(client, pets):
+    errors = errors_of(post_json(client, {"answers": {"k" * 100_000: "cat"}}))
+
+    (field,) = errors
+    assert len(field) <= 80 and field.endswith("…")
+    assert len(errors[field]) <= 500
+
+
+def test_a_body_over_the_size_limit_gets_the_json_error_shape(client, pets, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = post_json(client, {"answers": {"pet": "cat"}, "padding": "x" * 2_000})
+
+    errors = errors_of(response)
+    assert errors == {"body": "The request body is larger than the 1,000 bytes allowed."}
+
+
+def test_a_page_form_with_too_many_fields_gets_the_400_page(client, pets, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    client.post("/pets/")  # start
+    response = client.post("/pets/questions/pet/", {f"f{i}": "x" for i in range(20)})
+
+    assert response.status_code == 400
+    assert "more than the 10 fields allowed" in response.content.decode()

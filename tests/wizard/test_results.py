@@ -393,3 +393,59 @@ def test_result_pages_with_their_own_forms_keep_the_referrer_on_this_site(client
     assert recheck["Referrer-Policy"] == revoke["Referrer-Policy"] == "same-origin"
     for response in (recheck, revoke):
         assert "noindex" in response["X-Robots-Tag"]
+
+
+def test_every_saved_result_response_is_private_and_uncached(client):
+    result, _ = saved_cat(client)
+    url = result.get_absolute_url()
+    page = client.get(url)
+    responses = {
+        "share": page,
+        "304": client.get(url, HTTP_IF_NONE_MATCH=page["ETag"]),
+        "json": client.get(reverse("results:download", args=[result.token, "json"])),
+        "md": client.get(reverse("results:download", args=[result.token, "md"])),
+        "api": client.get(f"/api/v1/results/{result.token}"),
+        "api 404": client.get(f"/api/v1/results/{'a' * 30}"),
+    }
+    Result.objects.update(revoked_at=timezone.now())
+    responses["410"] = client.get(url)
+    responses["api 410"] = client.get(f"/api/v1/results/{result.token}")
+
+    for name, response in responses.items():
+        control = response["Cache-Control"]
+        assert "private" in control, name
+        assert "no-store" in control or ("no-cache" in control and name in ("share", "304"))
+    assert responses["304"].status_code == 304
+    assert responses["410"].status_code == responses["api 410"].status_code == 410
+
+
+def test_an_outcome_only_json_lists_no_rule_ids(client):
+    result, _ = saved_cat(client, outcome_only=True)
+    assert result.snapshot["rules"]  # kept for the creator's own re-check
+
+    for body in (
+        client.get(reverse("results:download", args=[result.token, "json"])).json(),
+        client.get(f"/api/v1/results/{result.token}").json(),
+    ):
+        assert "rules" not in body
+        assert "answers" not in body
+
+
+def test_staff_who_may_only_view_results_cannot_revoke_them(client, django_user_model):
+    result, _ = saved_cat(client)
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_result"))
+    client.force_login(viewer)
+
+    page = client.get("/admin/wizard/result/")
+    client.post(
+        "/admin/wizard/result/",
+        {"action": "revoke_results", "_selected_action": [result.pk]},
+    )
+
+    assert page.status_code == 200
+    assert "revoke_results" not in page.content.decode()
+    result.refresh_from_db()
+    assert result.revoked_at is None

@@ -1,0 +1,81 @@
+"""A publish (or a policy's rename) in one process is seen by every process that shares the
+cache on its next request, through a generation counter; without a shared cache, within the TTL.
+Another process is played by forgetting this one's own list without telling the cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+
+from policies import catalog
+from policies.models import Policy
+from tests.factories import pet_version, small_policy
+
+pytestmark = pytest.mark.django_db
+
+
+def published_elsewhere(policy, day):
+    """A version published by another worker: the shared counter moves, this worker's list
+    stays as it was."""
+    kept = dict(catalog._published)
+    version = pet_version(policy, day)
+    catalog._published.update(kept)
+    return version
+
+
+def test_a_publish_elsewhere_is_seen_on_the_next_request():
+    first = small_policy()
+    assert catalog.version_in_effect("pets").pk == first.pk  # now listed in this process
+
+    newer = published_elsewhere(first.policy, dt.date(2025, 6, 1))
+
+    assert catalog.version_in_effect("pets", dt.date(2025, 7, 1)).pk == newer.pk
+
+
+def test_without_the_counter_the_list_would_be_stale_until_its_ttl():
+    # The control for the test above: the same, with the counter held still.
+    first = small_policy()
+    catalog.version_in_effect("pets")
+    generation = cache.get(catalog.GENERATION_KEY)
+
+    published_elsewhere(first.policy, dt.date(2025, 6, 1))
+    cache.set(catalog.GENERATION_KEY, generation, timeout=None)
+
+    assert catalog.version_in_effect("pets", dt.date(2025, 7, 1)).pk == first.pk
+
+
+def test_a_policy_renamed_in_the_admin_is_seen_at_once(admin_client):
+    first = small_policy()
+    catalog.version_in_effect("pets")
+    policy = Policy.objects.get(pk=first.policy_id)
+
+    admin_client.post(
+        f"/admin/policies/policy/{policy.pk}/change/",
+        {
+            "slug": "pets",
+            "title": "Pet permit",
+            "summary": policy.summary,
+            "versions-TOTAL_FORMS": 0,
+            "versions-INITIAL_FORMS": 0,
+            "scenarios-TOTAL_FORMS": 0,
+            "scenarios-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert Policy.objects.get(pk=policy.pk).title == "Pet permit"
+    assert catalog.version_in_effect("pets").policy.title == "Pet permit"
+
+
+def test_a_cache_that_is_down_leaves_the_ttl_in_charge(monkeypatch):
+    first = small_policy()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "add", down)
+    assert catalog.version_in_effect("pets").pk == first.pk
+    catalog.forget_published_versions()  # no error either
+    assert catalog.version_in_effect("pets").pk == first.pk
