@@ -124,8 +124,7 @@ _LATE_PASSES: tuple[tuple[re.Pattern[str], Replacement], ...] = (
     # the common case, is left as it is: one call fewer per word).
     (re.compile(rf"[\s{_BREAK}]{{2,}}|[^\S ]|{_BREAK}"), _whitespace),
 )
-# The text's own edges: `str.strip` in `normalise`, this in its tracked form.
-_EDGES = re.compile(r"\A\s+|\s+\Z")
+
 # One character for one, so offsets do not move: curly quotes to straight ones, every dash to a
 # hyphen-minus (a quote typed with "-" must match a page's "—": which dash a page uses is
 # typography, not wording), non-breaking and other fixed-width spaces to a space.
@@ -232,10 +231,18 @@ def _normalise_tracked(text: str) -> tuple[str, tuple[_Segments, ...]]:
         text, segments = _tracked_sub(pattern, replacement, text)
         maps.append(segments)
     text = text.translate(_PLAIN)
-    for pattern, replacement in (*_LATE_PASSES, (_EDGES, "")):
+    for pattern, replacement in _LATE_PASSES:
         text, segments = _tracked_sub(pattern, replacement, text)
         maps.append(segments)
-    return text, tuple(maps)
+    # The edges, as `str.strip` takes them off in `normalise`.
+    stripped = text.strip()
+    start = len(text) - len(text.lstrip())
+    maps.append(
+        _Segments((0,), (len(stripped),), (start,), (start + len(stripped),), (True,), len(text))
+        if stripped
+        else _Segments((), (), (), (), (), len(text))
+    )
+    return stripped, tuple(maps)
 
 
 # --- Pages and matches -------------------------------------------------------------------------
@@ -422,17 +429,23 @@ def _closest(page: Page, part: str, after: int) -> tuple[int, int, float]:
         for word in part.split()
     ]
     slack = max(2, len(quote_ids) // 5)
-    best = (-1.0, 0, 0)
-    for s in range(max(lowest, first - slack), min(first + slack, len(starts) - 1) + 1):
-        for e in range(max(s + 1, last - slack), min(last + slack, len(starts)) + 1):
-            score = Levenshtein.normalized_similarity(quote_ids, ids[s:e])
-            if score > best[0]:
-                best = (score, s, e)
-    score, s, e = best
-    if score < 0:
-        return 0, 0, 0.0
+    count = len(starts)
+
+    def score(s: int, e: int) -> float:
+        return Levenshtein.normalized_similarity(quote_ids, ids[s:e])
+
+    # Each edge in turn, twice: a few dozen comparisons instead of every pair of edges. The
+    # span stays within the region and holds at least one word.
+    s = min(max(first, lowest), count - 1)
+    e = min(max(last, s + 1), count)
+    for _ in range(2):
+        s_range = range(max(lowest, first - slack), min(first + slack, e - 1) + 1)
+        s = max(s_range, key=lambda i: (score(i, e), -i), default=s)
+        e_range = range(max(s + 1, last - slack), min(last + slack, count) + 1)
+        e = max(e_range, key=lambda j: (score(s, j), -j), default=e)
+    best = score(s, e)
     words = page.words
-    return starts[s], starts[e - 1] + len(words[e - 1]), score
+    return starts[s], starts[e - 1] + len(words[e - 1]), best
 
 
 def word_diff(
