@@ -4,10 +4,13 @@ Pure like the engine: standard library and rapidfuzz only, no Django, no I/O.
 
 - `normalise(text)`: the form in which a quote and a page are compared. A quote is plain text
   and a page is Markdown (or HTML-ish Markdown from a help centre), so both drop what only the
-  markup adds: link targets, emphasis and code markers, heading, list and quote markers, table
-  rules, tags, entities, backslash escapes. Typographic quotes and dashes are made plain (a quote
-  typed on a keyboard has straight ones), and whitespace collapses. Case is kept: a quote is
-  verbatim, and "Team" the plan is not "team".
+  markup adds: link targets, images, tags, entities, backslash escapes, emphasis and code
+  markers, heading, list and block-quote markers, table rules. Typographic quotes become
+  straight ones and every dash a hyphen (a quote typed on a keyboard has neither), and
+  whitespace collapses. Two things are kept on purpose. Case: a quote is verbatim, and "Team"
+  the plan is not "team". Where one block ends and the next begins (paragraph, list item,
+  heading, table row), as a line break: a quote that joins two bullets without "…" is not the
+  page's words, so it is not found (table cells keep their "|" for the same reason).
 - `prepare(text) -> Page`: a page normalised once, so a hundred quotes do not renormalise it.
 - `find(quote, page) -> Match`: the quote's fragments (split on "…" or "...", the marks of
   words left out) found in order, each starting and ending on a word boundary. When they are not
