@@ -59,16 +59,20 @@ class _Located(dict):
 
 class _LineLoader(yaml.SafeLoader):
     """The safe loader, but mappings know their line, a key repeated in one mapping (which YAML
-    would silently resolve to the last value) is refused, and so is any alias (`*name`): a policy
-    has no use for them, and a few nested aliases in 2 KB expand to gigabytes once walked."""
+    would silently resolve to the last value) is refused, and so is an alias (`*name`) of a list
+    or a mapping: a few nested ones in 2 KB expand to gigabytes once walked. An alias of a plain
+    value (a quote shared by two records) costs nothing and stays allowed."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise SeedError(
-                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
-                "allowed in a policy file; write the record out in full"
-            )
+            anchored = self.anchors.get(event.anchor)
+            if anchored is not None and not isinstance(anchored, yaml.ScalarNode):
+                raise SeedError(
+                    f"line {event.start_mark.line + 1}: YAML aliases of lists or mappings "
+                    f"(*{event.anchor}) are not allowed in a policy file; write the record out "
+                    "in full"
+                )
         return super().compose_node(parent, index)
 
 

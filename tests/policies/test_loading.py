@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from policies import catalog, engine
 from policies.loading import (
     SeedError,
+    load_yaml,
     parse_document,
     parse_text,
     policy_load,
@@ -333,11 +334,18 @@ def test_exporting_one_version_leaves_out_scenarios_naming_what_it_lacks(seeded)
     assert len(document.scenarios) < 6
 
 
-def test_yaml_aliases_are_refused_with_their_line():
+def test_yaml_aliases_of_lists_are_refused_with_their_line():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
 
-    with pytest.raises(SeedError, match=r"line 2: YAML aliases \(\*a\) are not allowed"):
+    with pytest.raises(SeedError, match=r"line 2: YAML aliases of lists or mappings \(\*a\)"):
         parse_text(bomb)
+
+
+def test_an_alias_of_a_plain_value_is_allowed():
+    assert load_yaml("a: &quote Pets are fine.\nb: *quote\n") == {
+        "a": "Pets are fine.",
+        "b": "Pets are fine.",
+    }
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
