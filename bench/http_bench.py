@@ -313,6 +313,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--memory-requests", type=int, default=20_000)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--reuse-rounds",
+        type=int,
+        default=3,
+        help="rounds of the wizard step with and without reused question pages (0: skip)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench/http_bench.py needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -349,7 +355,42 @@ def main() -> int:
             check_step(server.port, session, step.path, step.body)
         print_table(results)
         print(memory)
+        if args.reuse_rounds:
+            compare_reuse(server, url, args)
     return 0
+
+
+def compare_reuse(server: load.Server, url: str, args: argparse.Namespace) -> None:
+    """The wizard step against a second server that renders every page afresh
+    (WIZARD_REUSE_RENDERED=0), rounds interleaved with the first: what the reuse of rendered
+    question pages buys. If it is under 10 %, the reuse is not worth its code."""
+    wrk = {"connections": args.connections, "threads": args.threads}
+    with (
+        load.Server(url, workers=args.workers, WIZARD_REUSE_RENDERED="0") as fresh,
+        tempfile.TemporaryDirectory(prefix="wizard-wrk-") as tmp,
+    ):
+        scripts = {}
+        for label, target in (("reused", server), ("rendered afresh", fresh)):
+            found, sessions = scenarios(target.port, args.threads)
+            named = {s.name: s for s in found}
+            folder = Path(tmp) / label.replace(" ", "-")
+            folder.mkdir()
+            for name in ("GET /healthz", WIZARD_STEP):
+                scripts[label, name] = (target, write_script(folder, named[name], sessions))
+        for target, script in scripts.values():  # warm-up
+            run_wrk(target.port, script, seconds=1, **wrk)
+        rates: dict[tuple[str, str], list[float]] = {key: [] for key in scripts}
+        for _ in range(args.reuse_rounds):
+            for key, (target, script) in scripts.items():
+                result = run_wrk(target.port, script, seconds=args.duration, **wrk)
+                rates[key].append(result.rps)
+        print("question pages reused or rendered afresh (wizard step, median of rounds):")
+        medians = {key: statistics.median(values) for key, values in rates.items()}
+        for label in ("reused", "rendered afresh"):
+            step, floor = medians[label, WIZARD_STEP], medians[label, "GET /healthz"]
+            print(f"  {label:16} {step:>7.0f} req/s  {step / floor:.2f}x /healthz")
+        gain = medians["reused", WIZARD_STEP] / medians["rendered afresh", WIZARD_STEP] - 1
+        print(f"  the reuse buys {gain * 100:+.1f} % on the wizard step (keep it if >= 10 %)")
 
 
 def measure_memory(

@@ -146,6 +146,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 RATE_LIMIT_API = env_str("WIZARD_RATE_LIMIT_API", "120/m")
 RATE_LIMIT_SAVE = env_str("WIZARD_RATE_LIMIT_SAVE", "20/m")
 RATE_LIMIT_LOGIN = env_str("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+# Off only to measure what the reuse buys (bench/http_bench.py) or to rule it out.
+REUSE_RENDERED = env_bool("WIZARD_REUSE_RENDERED", True)
 CACHES = {
     "default": {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
@@ -158,7 +160,7 @@ CACHES = {
     # so nothing rendered is kept.
     "rendered": {
         "BACKEND": "django.core.cache.backends.dummy.DummyCache"
-        if DEBUG
+        if DEBUG or not REUSE_RENDERED
         else "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "rendered",
         # A question page is about 7 KB, an evaluation 5 to 45 KB: at most some 25 MB a worker.
