@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The Redis that the cache-dependent tests use (each test under a key prefix of its own).
+REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: setup db run serve test lint typecheck checks test-sqlite test-postgres test-browser bench load lock clean
 
@@ -42,10 +44,10 @@ checks: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(VENV)/bin/pytest
+	env -u DATABASE_URL WIZARD_TEST_REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest
 
 test-postgres: $(STAMP)
-	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest
+	DATABASE_URL=$(PG_URL) WIZARD_TEST_REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest
 
 test: setup lint typecheck checks test-sqlite test-postgres
 

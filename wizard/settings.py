@@ -150,6 +150,8 @@ CACHES = {
     "default": {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
+        # Several deployments (or test runs) can share one Redis without counting each other.
+        "KEY_PREFIX": env_str("DJANGO_CACHE_KEY_PREFIX", ""),
     },
     # Responses rendered once and reused while the process runs: question pages
     # (rendering.question_page) and API evaluations (api.evaluate), both of published versions,
