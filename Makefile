@@ -22,6 +22,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $(STAMP)
 
+# One process with local memory counts its rate limits exactly: the warning that the cache is not
+# shared (wizard.W001, wizard/checks.py) is for several workers, so the one-process targets silence
+# it (and so do their prerequisites: migrate and load_policy run the checks too). `make serve`
+# keeps it, and `check --deploy` still fails on it (wizard.E001).
+run checks: export DJANGO_SILENCED_SYSTEM_CHECKS = wizard.W001
+
 run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000
 
