@@ -1,3 +1,5 @@
+import socket
+import threading
 import time
 from types import SimpleNamespace
 
@@ -62,3 +64,44 @@ def still_rate_window(monkeypatch):
 
     now = time.time()
     monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
+
+
+class BlackHole:
+    """A TCP server on loopback that accepts every connection and never says a word: a database
+    that hangs, rather than one that refuses."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port = int(self.listener.getsockname()[1])
+        self.listener.settimeout(0.05)  # so the thread notices close() promptly
+        self.accepted: list[socket.socket] = []
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed
+                return
+            self.accepted.append(connection)  # kept open, never read, never answered
+
+    def url(self, scheme: str = "postgres") -> str:
+        return f"{scheme}://wizard@127.0.0.1:{self.port}/wizard"
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join(timeout=2)
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def black_hole():
+    hole = BlackHole()
+    yield hole
+    hole.close()

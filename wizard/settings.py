@@ -7,6 +7,7 @@ the project folder, DEBUG off unless asked for.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -31,6 +32,45 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, not {value!r}")
+    return number
+
+
+def database_settings(url: str, *, connect_timeout: int, statement_timeout: int) -> dict[str, Any]:
+    """One DATABASES entry that never waits for ever: a database that accepts connections and
+    then says nothing must turn into an OperationalError (the 503 page) within seconds, well
+    before gunicorn gives up on the worker. Options given in the URL win."""
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # libpq's connect timeout covers the TCP connect and the start-up handshake; it counts
+        # whole seconds, at least 2.
+        options.setdefault("connect_timeout", connect_timeout)
+        # The server cancels a statement that runs longer (QueryCanceled, an OperationalError).
+        # 0 sets none, e.g. for a long migration.
+        timeout = f"-c statement_timeout={statement_timeout * 1000}"
+        if statement_timeout and "options" in options:
+            options["options"] = f"{options['options']} {timeout}"
+        elif statement_timeout:
+            options["options"] = timeout
+    elif config["ENGINE"] == "django.db.backends.sqlite3" and statement_timeout:
+        # How long a statement waits for another connection's write lock, then "database is
+        # locked" (an OperationalError).
+        options.setdefault("timeout", statement_timeout)
+    return config
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -92,9 +132,17 @@ TEMPLATES = [
     },
 ]
 
+# A database that hangs gives the 503 page within these (seconds): connecting, then each statement.
+# gunicorn's worker timeout (wizard/gunicorn_conf.py) stays above their sum.
+DB_CONNECT_TIMEOUT = env_int("DJANGO_DB_CONNECT_TIMEOUT", 3, minimum=1)
+DB_STATEMENT_TIMEOUT = env_int("DJANGO_DB_STATEMENT_TIMEOUT", 10, minimum=0)
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+    # Connections are kept for a minute and checked before reuse (CONN_HEALTH_CHECKS), so the
+    # first request after a database restart reconnects instead of failing.
+    "default": database_settings(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        connect_timeout=DB_CONNECT_TIMEOUT,
+        statement_timeout=DB_STATEMENT_TIMEOUT,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
