@@ -7,6 +7,7 @@ view never has to know about them.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 from collections.abc import Callable
@@ -28,8 +29,35 @@ RATE_LIMITED = {
 }
 
 
+def client_address(request: HttpRequest) -> str:
+    """The address that rate limits count: REMOTE_ADDR, or behind WIZARD_TRUSTED_PROXIES = n
+    proxies, the address the outermost of them saw. Each proxy appends the address it got the
+    request from to X-Forwarded-For, so the n-th entry from the right is the last one written by
+    a proxy of ours; anything left of it came from the client and may be forged. (django-ratelimit
+    calls this through RATELIMIT_IP_META_KEY and groups IPv6 addresses by /64.)"""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    trusted = int(getattr(settings, "TRUSTED_PROXIES", 0))
+    if trusted <= 0:
+        return remote
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    forwarded = [entry.strip() for entry in header.split(",") if entry.strip()]
+    if not forwarded:
+        return remote  # not through the proxies at all
+    # Fewer entries than proxies: the request entered after the outermost; the leftmost entry is
+    # still one a proxy of ours wrote.
+    candidate = forwarded[-min(trusted, len(forwarded))]
+    if candidate.count(":") == 1 and "." in candidate:  # "203.0.113.7:51234"
+        candidate = candidate.split(":", 1)[0]
+    candidate = candidate.removeprefix("[").split("]", 1)[0]  # "[2001:db8::1]:443"
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        logger.warning("X-Forwarded-For entry is not an address; counting REMOTE_ADDR")
+        return remote
+
+
 class RateLimitMiddleware:
-    """429 with Retry-After once a client (by IP address) exceeds the rate of a guarded route.
+    """429 with Retry-After once a client (by `client_address`) exceeds the rate of a guarded route.
     It acts in process_view, where Django has already resolved the URL (`resolver_match`), so
     no request pays for a second resolution."""
 

@@ -6,6 +6,7 @@ the project folder, DEBUG off unless asked for.
 """
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,22 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, not {value!r}")
     return number
+
+
+RATE = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate ("120/m": requests per second, minute, hour or day, or per
+    "10m"), or empty to switch that limit off. django-ratelimit itself would read "120" as per
+    second and "5/M" as 5 a second, silently; here they stop start-up."""
+    value = env_str(name, default).strip()
+    if value and not RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 120/m (a number of requests per s, m, h or d, "
+            f"or per 10m), or empty to switch the limit off; not {value!r}"
+        )
+    return value
 
 
 def database_settings(url: str, *, connect_timeout: int, statement_timeout: int) -> dict[str, Any]:
@@ -193,9 +210,14 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Rate limits per client address (see wizard/middleware.py). The default cache is per process;
 # with several workers, point DJANGO_CACHE_LOCATION at a shared cache for exact limits.
-RATE_LIMIT_API = env_str("WIZARD_RATE_LIMIT_API", "120/m")
-RATE_LIMIT_SAVE = env_str("WIZARD_RATE_LIMIT_SAVE", "20/m")
-RATE_LIMIT_LOGIN = env_str("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+RATE_LIMIT_API = env_rate("WIZARD_RATE_LIMIT_API", "120/m")
+RATE_LIMIT_SAVE = env_rate("WIZARD_RATE_LIMIT_SAVE", "20/m")
+RATE_LIMIT_LOGIN = env_rate("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+# The client address is the one the outermost of this many proxies saw (X-Forwarded-For, counted
+# from the right); 0 trusts no header and counts REMOTE_ADDR. Behind one reverse proxy set 1, or
+# every visitor shares the proxy's address and its limits.
+TRUSTED_PROXIES = env_int("WIZARD_TRUSTED_PROXIES", 0, minimum=0)
+RATELIMIT_IP_META_KEY = "wizard.middleware.client_address"
 CACHES = {
     "default": {
         "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
