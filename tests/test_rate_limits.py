@@ -3,6 +3,7 @@ start-up (the cache that counts them is local memory here; tests/test_redis_limi
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,9 +13,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
+from django.urls import reverse
 
 from tests.factories import small_policy
-from wizard.middleware import client_address
+from tests.wizard.conftest import answer_all
+from wizard.middleware import SAVE_PEEK_BYTES, client_address
+from wizard.models import Result
 from wizard.settings import env_rate
 
 EVALUATE = "/api/v1/policies/pets/evaluate"
@@ -88,6 +92,103 @@ def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(client, settings):
     assert first == [200, 200, 429]
     assert second == [200, 200, 429]
     assert forged == 429
+
+
+# --- admin logins: per address and per username ---------------------------------------------------
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    # A login with an unknown username still hashes the password (against timing attacks).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login(client, username: str, forwarded: str) -> int:
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": "wrong"},
+        HTTP_X_FORWARDED_FOR=forwarded,
+    ).status_code
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("still_rate_window", "fast_passwords")
+def test_guesses_at_one_username_from_many_addresses_are_limited(client, settings):
+    settings.TRUSTED_PROXIES = 1
+    settings.RATE_LIMIT_LOGIN_USERNAME = "3/m"
+
+    codes = [login(client, "alice", f"203.0.113.{i}") for i in range(1, 6)]
+
+    assert codes == [200, 200, 200, 429, 429]
+    # The same name in other letter cases or with spaces is the same count.
+    assert login(client, " ALICE ", "203.0.113.9") == 429
+    # Other admins sign in as usual meanwhile.
+    assert login(client, "bob", "203.0.113.9") == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("still_rate_window", "fast_passwords")
+def test_one_address_alone_cannot_lock_an_account_out_with_the_defaults(client, settings):
+    settings.TRUSTED_PROXIES = 1
+    assert settings.RATE_LIMIT_LOGIN == "10/m" and settings.RATE_LIMIT_LOGIN_USERNAME == "20/m"
+
+    attacker = [login(client, "alice", "198.51.100.66") for _ in range(25)]
+
+    assert attacker.count(200) == 10 and attacker[10:] == [429] * 15
+    # Stopped at its own limit, the attacker has used only 10 of alice's 20.
+    assert login(client, "alice", "203.0.113.5") == 200
+
+
+# --- API saves count against the save limit -------------------------------------------------------
+
+
+def post_json(client, body: bytes | str):
+    return client.post(EVALUATE, body, content_type="application/json").status_code
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("still_rate_window")
+def test_api_saves_count_against_the_save_limit_with_the_pages(client, settings):
+    settings.RATE_LIMIT_SAVE = "2/m"
+    small_policy()
+    save = json.dumps({"answers": {"pet": "cat"}, "save": True})
+
+    api = [post_json(client, save) for _ in range(3)]
+    answer_all(client, pet="cat")
+    page = client.post(reverse("wizard:result", args=["pets"])).status_code
+
+    assert api == [200, 200, 429]
+    assert page == 429  # one count for saves, whichever door they come through
+    assert Result.objects.count() == 2
+    # Evaluating without saving is limited only by the API's own rate.
+    assert post_json(client, json.dumps({"answers": {"pet": "cat"}})) == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("still_rate_window")
+def test_a_body_too_large_to_peek_at_counts_as_a_save(client, settings):
+    settings.RATE_LIMIT_SAVE = "1/m"
+    small_policy()
+    padded = json.dumps({"answers": {"pet": "cat"}, "save": True, "pad": "x" * SAVE_PEEK_BYTES})
+
+    assert post_json(client, padded) != 429
+    assert post_json(client, padded) == 429
+    assert post_json(client, "{not json") != 429  # not a save: the API answers 400
+    assert post_json(client, json.dumps({"answers": {}, "save": "true"})) != 429
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("still_rate_window")
+def test_a_body_over_djangos_upload_limit_is_refused_by_the_api_not_the_limiter(client, settings):
+    settings.RATE_LIMIT_SAVE = "1/m"
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    small_policy()
+    body = json.dumps({"answers": {"pet": "cat"}, "save": True, "pad": "x" * 200})
+
+    codes = [post_json(client, body) for _ in range(2)]
+
+    assert 500 not in codes and 429 not in codes, codes
+    assert Result.objects.count() == 0
 
 
 # --- rates, checked at start-up -------------------------------------------------------------------

@@ -213,6 +213,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 RATE_LIMIT_API = env_rate("WIZARD_RATE_LIMIT_API", "120/m")
 RATE_LIMIT_SAVE = env_rate("WIZARD_RATE_LIMIT_SAVE", "20/m")
 RATE_LIMIT_LOGIN = env_rate("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+# Admin login attempts per username, from any address: guesses spread over many addresses stop
+# here. Above the per-address rate, so that one address alone can never lock an account out.
+RATE_LIMIT_LOGIN_USERNAME = env_rate("WIZARD_RATE_LIMIT_LOGIN_USERNAME", "20/m")
 # The client address is the one the outermost of this many proxies saw (X-Forwarded-For, counted
 # from the right); 0 trusts no header and counts REMOTE_ADDR. Behind one reverse proxy set 1, or
 # every visitor shares the proxy's address and its limits.
