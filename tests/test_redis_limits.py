@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+import time
+
 import pytest
 import redis
 from django.urls import reverse
 
 from tests.factories import small_policy
-from tests.redis_cache import RunScopedRedisCache, cache_settings, new_prefix
+from tests.redis_cache import RunScopedRedisCache, cache_settings, new_prefix, redis_server
+from tests.test_settings_profiles import settings_under
 from tests.wizard.conftest import answer_all
+from wizard import middleware
 from wizard.models import Result
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("still_rate_window")]
@@ -16,9 +22,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("still_rate_window"
 EVALUATE = "/api/v1/policies/pets/evaluate"
 
 
-def evaluate(client, **extra):
+def evaluate(client, *, save: bool = False):
     return client.post(
-        EVALUATE, {"answers": {"pet": "cat"}}, content_type="application/json", **extra
+        EVALUATE, {"answers": {"pet": "cat"}, "save": save}, content_type="application/json"
     )
 
 
@@ -56,3 +62,99 @@ def test_clearing_a_test_cache_leaves_other_runs_keys_alone(redis_cache):
         assert theirs.get("counter") == 2
     finally:
         theirs.clear()
+
+
+# --- a cache that goes away -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_redis():
+    """Starts a redis-server of the test's own, which the test may stop."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    return redis_server
+
+
+@pytest.fixture
+def fresh_outage(monkeypatch):
+    """The middleware's memory of an outage, for this test only."""
+    outage = middleware.CacheOutage()
+    monkeypatch.setattr(middleware, "outage", outage)
+    return outage
+
+
+def use_cache(settings, url: str) -> None:
+    settings.CACHES = {**settings.CACHES, "default": cache_settings(url, new_prefix())}
+
+
+def test_with_redis_stopped_everything_answers_and_limits_fail_open_with_a_warning(
+    client, settings, caplog, fresh_outage, own_redis
+):
+    settings.RATE_LIMIT_API = "2/m"
+    small_policy()
+    with own_redis() as server:
+        use_cache(settings, server.url)
+        assert [evaluate(client).status_code for _ in range(3)] == [200, 200, 429]
+
+        server.stop()
+        with caplog.at_level(logging.WARNING, logger="wizard.middleware"):
+            api = [evaluate(client).status_code for _ in range(3)]
+            saved = evaluate(client, save=True).status_code
+            answer_all(client, pet="dog", walks="yes")
+            page_save = client.post(reverse("wizard:result", args=["pets"])).status_code
+            login = client.post(reverse("admin:login"), {"username": "a", "password": "b"})
+            page = client.get(reverse("wizard:policy_start", args=["pets"])).status_code
+            health = client.get("/healthz").status_code
+
+    assert api == [200, 200, 200]
+    assert saved == 200 and page_save == 302 and Result.objects.count() == 2
+    assert login.status_code == 200 and page == 200 and health == 200
+    warnings = [r for r in caplog.records if r.name == "wizard.middleware"]
+    assert len(warnings) == 1, "one warning per interval, not one per request"
+    assert "Rate limits are not applied" in warnings[0].getMessage()
+    assert "ConnectionError" in warnings[0].getMessage()
+
+
+def test_limits_count_again_once_redis_is_back(client, settings, fresh_outage, own_redis):
+    settings.RATE_LIMIT_API = "2/m"
+    small_policy()
+    with own_redis() as server:
+        use_cache(settings, server.url)
+        server.stop()
+        assert evaluate(client).status_code == 200
+        assert fresh_outage.active()
+    with own_redis() as server:  # back (as a new server)
+        use_cache(settings, server.url)
+        fresh_outage.until = 0.0  # its retry interval has passed
+
+        codes = [evaluate(client).status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]
+
+
+def test_a_redis_that_hangs_costs_one_request_one_socket_timeout(
+    client, settings, black_hole, fresh_outage
+):
+    settings.RATE_LIMIT_API = "2/m"
+    small_policy()
+    use_cache(settings, f"redis://127.0.0.1:{black_hole.port}/0")  # 0.5 s socket timeouts
+
+    timings = []
+    for _ in range(3):
+        started = time.monotonic()
+        status = evaluate(client).status_code
+        timings.append((status, time.monotonic() - started))
+
+    print("evaluate POSTs against a hanging Redis:", [f"{s * 1000:.0f} ms" for _, s in timings])
+    assert [status for status, _ in timings] == [200, 200, 200]
+    assert timings[0][1] < 1.5, timings
+    assert all(seconds < 0.2 for _, seconds in timings[1:]), timings
+
+
+def test_a_redis_cache_from_the_environment_waits_at_most_half_a_second():
+    printed = settings_under(
+        {"DJANGO_CACHE_BACKEND": "django.core.cache.backends.redis.RedisCache"},
+        "sorted(settings.CACHES['default']['OPTIONS'].items()), settings.RATELIMIT_FAIL_OPEN",
+    )
+
+    assert printed == "[('socket_connect_timeout', 0.5), ('socket_timeout', 0.5)] True"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,10 +108,43 @@ class RateLimitMiddleware:
             key = limit_key(limit, request)
             if not rate or key is None:
                 continue
-            usage = get_usage(request, group=limit.group, key=key, rate=rate, increment=True)
+            if outage.active():
+                return None
+            try:
+                usage = get_usage(request, group=limit.group, key=key, rate=rate, increment=True)
+            except Exception as exc:  # whatever the cache's client raises when it is down
+                outage.begin(exc)
+                return None
             if usage is not None and usage["should_limit"]:
                 return too_many(request, limit, rate, usage)
         return None
+
+
+class CacheOutage:
+    """Rate limiting fails open: when the cache that counts limits fails (Redis stopped or
+    hanging), requests go through uncounted rather than answering 500. After a failure this
+    process stops asking the cache for RETRY_SECONDS, so an outage costs one request one socket
+    timeout, not every request, and the log gets one warning per interval, not one per request."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def begin(self, exc: Exception) -> None:
+        self.until = time.monotonic() + self.RETRY_SECONDS
+        logger.warning(
+            "Rate limits are not applied for %.0f s: the cache that counts them failed (%s: %s)",
+            self.RETRY_SECONDS,
+            type(exc).__name__,
+            exc,
+        )
+
+
+outage = CacheOutage()
 
 
 def limit_key(limit: Limit, request: HttpRequest) -> Any:

@@ -221,12 +221,24 @@ RATE_LIMIT_LOGIN_USERNAME = env_rate("WIZARD_RATE_LIMIT_LOGIN_USERNAME", "20/m")
 # every visitor shares the proxy's address and its limits.
 TRUSTED_PROXIES = env_int("WIZARD_TRUSTED_PROXIES", 0, minimum=0)
 RATELIMIT_IP_META_KEY = "wizard.middleware.client_address"
+# A cache that fails lets requests through uncounted (rate limiting fails open, with a warning in
+# the log); django-ratelimit's own fallback, for a count it could not read, would refuse them.
+RATELIMIT_FAIL_OPEN = True
+CACHE_BACKEND = env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache")
+# How long one Redis command may wait, so a Redis that hangs costs milliseconds, not requests.
+CACHE_SOCKET_TIMEOUT = env_int("DJANGO_CACHE_SOCKET_TIMEOUT_MS", 500, minimum=1) / 1000
 CACHES = {
     "default": {
-        "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "BACKEND": CACHE_BACKEND,
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
         # Several deployments (or test runs) can share one Redis without counting each other.
         "KEY_PREFIX": env_str("DJANGO_CACHE_KEY_PREFIX", ""),
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+            "socket_timeout": CACHE_SOCKET_TIMEOUT,
+        }
+        if CACHE_BACKEND == "django.core.cache.backends.redis.RedisCache"
+        else {},
     },
     # Responses rendered once and reused while the process runs: question pages
     # (rendering.question_page) and API evaluations (api.evaluate), both of published versions,
