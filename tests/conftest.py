@@ -105,3 +105,14 @@ def black_hole():
     hole = BlackHole()
     yield hole
     hole.close()
+
+
+@pytest.fixture(scope="session")
+def served_database():
+    """A SQLite database file, migrated and seeded once per run, for the gunicorn servers that
+    tests start (processes of their own, which cannot see pytest's test database)."""
+    from bench import load
+
+    with load.sqlite_database() as url:
+        load.prepare_database(url)
+        yield url

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import logging
+import random
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 from django.urls import reverse
 
+from bench import load
 from tests.factories import small_policy
 from tests.redis_cache import RunScopedRedisCache, cache_settings, new_prefix, redis_server
 from tests.test_settings_profiles import settings_under
@@ -158,3 +163,62 @@ def test_a_redis_cache_from_the_environment_waits_at_most_half_a_second():
     )
 
     assert printed == "[('socket_connect_timeout', 0.5), ('socket_timeout', 0.5)] True"
+
+
+# --- two servers, one Redis -----------------------------------------------------------------------
+
+CLAUDE_EVALUATE = "/api/v1/policies/claude-code/evaluate"
+
+
+def addresses_mid_window(count: int, period: int, margin: float) -> list[str]:
+    """Client addresses whose rate window (django-ratelimit staggers them by the counted value)
+    does not end within `margin` seconds, so a count cannot start again during the test."""
+    from django_ratelimit.core import _get_window
+
+    found = [
+        address
+        for address in (f"203.0.113.{i}" for i in range(1, 255))
+        if _get_window(address, period) - time.time() > margin
+    ]
+    return found[:count]
+
+
+def post_evaluate(port: int, forwarded: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            CLAUDE_EVALUATE,
+            body=b'{"answers": {}}',
+            headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded},
+        )
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_two_servers_sharing_redis_let_exactly_the_limit_through_whichever_each_hits(
+    served_database, redis_cache
+):
+    shared = {
+        "DJANGO_CACHE_BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "DJANGO_CACHE_LOCATION": redis_cache.url,
+        "DJANGO_CACHE_KEY_PREFIX": redis_cache.prefix,
+        "WIZARD_RATE_LIMIT_API": "5/h",
+        "WIZARD_TRUSTED_PROXIES": "1",  # as behind the README's reverse proxy
+    }
+    clients = addresses_mid_window(2, period=3600, margin=120)
+    rng = random.Random(15)
+    with contextlib.ExitStack() as running, ThreadPoolExecutor(max_workers=8) as pool:
+        # Started side by side; stopped (by the stack) whatever happens.
+        servers = [load.Server(served_database, workers=2, **shared) for _ in range(2)]
+        first, second = pool.map(running.enter_context, servers)
+        # 12 POSTs from each client, sent 8 at a time, each to either server at random.
+        plan = [(client, rng.choice([first.port, second.port])) for client in clients * 12]
+        statuses = list(pool.map(lambda item: post_evaluate(item[1], item[0]), plan))
+
+    for client in clients:
+        theirs = [s for (c, _), s in zip(plan, statuses, strict=True) if c == client]
+        assert sorted(theirs) == [200] * 5 + [429] * 7, (client, theirs)
+    ports = {port for _, port in plan}
+    assert ports == {first.port, second.port}, "both servers should have been asked"
