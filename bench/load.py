@@ -271,8 +271,9 @@ class Browser:
         *,
         form: Mapping[str, str] | None = None,
         json_body: object = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        headers = {"Host": f"{HOST}:{self.port}"}
+        headers = {"Host": f"{HOST}:{self.port}", **(headers or {})}
         body: bytes | None = None
         if form is not None:
             body = urlencode(form).encode()

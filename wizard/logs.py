@@ -36,15 +36,28 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Where gunicorn's atoms carry the Referer header: the %(f)s field, %({referer}i)s and
+# %({http_referer}e)s.
+REFERER_ATOMS = frozenset({"f", "{referer}i", "{http_referer}e"})
+
+
+def _may_carry_a_secret(text: str) -> bool:
+    # A cheap test first: the pattern needs one of these, and most atoms have neither.
+    return "/r/" in text or "/results/" in text
+
+
 class RedactingGunicornLogger(Logger):
-    """gunicorn's access log with the secrets of result URLs blanked out."""
+    """gunicorn's access log with the secrets of result URLs blanked out, in every field a log
+    format can name (the request line, paths, request and response headers, the environment).
+    A Referer that carries one is dropped whole ("-"): the pages of a saved result send their
+    own URL as the Referer of their CSS, JS and forms (Referrer-Policy: same-origin)."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "q"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        for key in ("{raw_uri}e", "{path_info}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
+        for key, value in atoms.items():
+            if not isinstance(value, str) or not _may_carry_a_secret(value):
+                continue
+            redacted = redact(value)
+            if redacted != value:
+                atoms[key] = "-" if key in REFERER_ATOMS else redacted
         return atoms

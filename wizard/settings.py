@@ -6,7 +6,9 @@ the project folder, DEBUG off unless asked for.
 """
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -33,13 +35,70 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, not {value!r}")
+    return number
+
+
+RATE = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate ("120/m": requests per second, minute, hour or day, or per
+    "10m"), or empty to switch that limit off. django-ratelimit itself would read "120" as per
+    second and "5/M" as 5 a second, silently; here they stop start-up."""
+    value = env_str(name, default).strip()
+    if value and not RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 120/m (a number of requests per s, m, h or d, "
+            f"or per 10m), or empty to switch the limit off; not {value!r}"
+        )
+    return value
+
+
+def database_settings(url: str, *, connect_timeout: int, statement_timeout: int) -> dict[str, Any]:
+    """One DATABASES entry that never waits for ever: a database that accepts connections and
+    then says nothing must turn into an OperationalError (the 503 page) within seconds, well
+    before gunicorn gives up on the worker. Options given in the URL win."""
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # libpq's connect timeout covers the TCP connect and the start-up handshake; it counts
+        # whole seconds, at least 2.
+        options.setdefault("connect_timeout", connect_timeout)
+        # The server cancels a statement that runs longer (QueryCanceled, an OperationalError).
+        # 0 sets none, e.g. for a long migration.
+        timeout = f"-c statement_timeout={statement_timeout * 1000}"
+        if statement_timeout and "options" in options:
+            options["options"] = f"{options['options']} {timeout}"
+        elif statement_timeout:
+            options["options"] = timeout
+    elif config["ENGINE"] == "django.db.backends.sqlite3" and statement_timeout:
+        # How long a statement waits for another connection's write lock, then "database is
+        # locked" (an OperationalError).
+        options.setdefault("timeout", statement_timeout)
+    return config
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The fallback key only suits a local run; any deployment sets DJANGO_SECRET_KEY.
-SECRET_KEY = env_str(
-    "DJANGO_SECRET_KEY", "insecure-local-only-key-set-DJANGO_SECRET_KEY-in-production"
-)
+# The fallback key only suits a local run; any deployment sets DJANGO_SECRET_KEY, and
+# `check --deploy` fails while it is unset, empty or this key (wizard/checks.py).
+FALLBACK_SECRET_KEY = "insecure-local-only-key-set-DJANGO_SECRET_KEY-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or FALLBACK_SECRET_KEY
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# e.g. wizard.W001 where one process serves with local memory (make run, make checks).
+SILENCED_SYSTEM_CHECKS = env_list("DJANGO_SILENCED_SYSTEM_CHECKS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,9 +149,17 @@ TEMPLATES = [
     },
 ]
 
+# A database that hangs gives the 503 page within these (seconds): connecting, then each statement.
+# gunicorn's worker timeout (wizard/gunicorn_conf.py) stays above their sum.
+DB_CONNECT_TIMEOUT = env_int("DJANGO_DB_CONNECT_TIMEOUT", 3, minimum=1)
+DB_STATEMENT_TIMEOUT = env_int("DJANGO_DB_STATEMENT_TIMEOUT", 10, minimum=0)
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+    # Connections are kept for a minute and checked before reuse (CONN_HEALTH_CHECKS), so the
+    # first request after a database restart reconnects instead of failing.
+    "default": database_settings(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        connect_timeout=DB_CONNECT_TIMEOUT,
+        statement_timeout=DB_STATEMENT_TIMEOUT,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -143,15 +210,37 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Rate limits per client address (see wizard/middleware.py). The default cache is per process;
 # with several workers, point DJANGO_CACHE_LOCATION at a shared cache for exact limits.
-RATE_LIMIT_API = env_str("WIZARD_RATE_LIMIT_API", "120/m")
-RATE_LIMIT_SAVE = env_str("WIZARD_RATE_LIMIT_SAVE", "20/m")
-RATE_LIMIT_LOGIN = env_str("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+RATE_LIMIT_API = env_rate("WIZARD_RATE_LIMIT_API", "120/m")
+RATE_LIMIT_SAVE = env_rate("WIZARD_RATE_LIMIT_SAVE", "20/m")
+RATE_LIMIT_LOGIN = env_rate("WIZARD_RATE_LIMIT_LOGIN", "10/m")
+# Admin login attempts per username, from any address: guesses spread over many addresses stop
+# here. Above the per-address rate, so that one address alone can never lock an account out.
+RATE_LIMIT_LOGIN_USERNAME = env_rate("WIZARD_RATE_LIMIT_LOGIN_USERNAME", "20/m")
+# The client address is the one the outermost of this many proxies saw (X-Forwarded-For, counted
+# from the right); 0 trusts no header and counts REMOTE_ADDR. Behind one reverse proxy set 1, or
+# every visitor shares the proxy's address and its limits.
+TRUSTED_PROXIES = env_int("WIZARD_TRUSTED_PROXIES", 0, minimum=0)
+RATELIMIT_IP_META_KEY = "wizard.middleware.client_address"
+# A cache that fails lets requests through uncounted (rate limiting fails open, with a warning in
+# the log); django-ratelimit's own fallback, for a count it could not read, would refuse them.
+RATELIMIT_FAIL_OPEN = True
+CACHE_BACKEND = env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache")
+# How long one Redis command may wait, so a Redis that hangs costs milliseconds, not requests.
+CACHE_SOCKET_TIMEOUT = env_int("DJANGO_CACHE_SOCKET_TIMEOUT_MS", 500, minimum=1) / 1000
 # Off only to measure what the reuse buys (bench/http_bench.py) or to rule it out.
 REUSE_RENDERED = env_bool("WIZARD_REUSE_RENDERED", True)
 CACHES = {
     "default": {
-        "BACKEND": env_str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "BACKEND": CACHE_BACKEND,
         "LOCATION": env_str("DJANGO_CACHE_LOCATION", "wizard"),
+        # Several deployments (or test runs) can share one Redis without counting each other.
+        "KEY_PREFIX": env_str("DJANGO_CACHE_KEY_PREFIX", ""),
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+            "socket_timeout": CACHE_SOCKET_TIMEOUT,
+        }
+        if CACHE_BACKEND == "django.core.cache.backends.redis.RedisCache"
+        else {},
     },
     # Responses rendered once and reused while the process runs: question pages
     # (rendering.question_page) and API evaluations (api.evaluate), both of published versions,

@@ -143,6 +143,9 @@ def test_the_production_profile_passes_the_deploy_check():
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "wizard.example.com",
         "DJANGO_STATIC_FROM_FINDERS": "0",
+        # Several workers count rate limits in one shared cache (wizard.E001 otherwise).
+        "DJANGO_CACHE_BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "DJANGO_CACHE_LOCATION": "redis://127.0.0.1:6379/0",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set while browser tests run; not a deployment
