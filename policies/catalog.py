@@ -250,12 +250,32 @@ GENERATION_KEY = "policies.catalog:generation"
 logger = logging.getLogger(__name__)
 
 
+# After the cache fails, this process stops asking it for this long: an outage (a Redis that is
+# stopped or hangs) costs one request one timeout, not every request, and one warning.
+CACHE_RETRY_SECONDS = 5.0
+_cache_down_until = 0.0
+
+
+def _cache_failed(exc: Exception, what: str) -> None:
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+    logger.warning(
+        "The cache failed (%s: %s); for %.0f s %s.",
+        type(exc).__name__,
+        exc,
+        CACHE_RETRY_SECONDS,
+        what,
+    )
+
+
 def _generation() -> int | None:
     """The shared count of publishes (None when the cache cannot say)."""
+    if time.monotonic() < _cache_down_until:
+        return None
     try:
         value = cache.get(GENERATION_KEY)
-    except Exception:  # the cache is down: fall back on the TTL alone
-        logger.warning("The cache did not answer; published versions rely on their TTL.")
+    except Exception as exc:  # the cache is down: fall back on the TTL alone
+        _cache_failed(exc, "published versions rely on their TTL alone")
         return None
     return value if isinstance(value, int) else 0
 
@@ -285,20 +305,24 @@ def forget_published_versions() -> None:
     lists at once, and every process sharing the cache on its next request."""
     with _lock:
         _published.clear()
+    if time.monotonic() < _cache_down_until:
+        return
     try:
         cache.add(GENERATION_KEY, 0, timeout=None)  # atomic: of two first publishes, one adds
         try:
             cache.incr(GENERATION_KEY)  # atomic in Redis
         except ValueError:  # evicted in between
             cache.set(GENERATION_KEY, 1, timeout=None)
-    except Exception:
-        logger.warning("The cache did not answer; other workers see the change within the TTL.")
+    except Exception as exc:
+        _cache_failed(exc, "other workers see publishes within the TTL")
 
 
 def clear_cache() -> None:
+    global _cache_down_until
     with _lock:
         _compiled.clear()
         _published.clear()
+        _cache_down_until = 0.0
 
 
 def published_policies() -> list[PolicyListing]:
