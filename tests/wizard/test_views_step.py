@@ -431,7 +431,7 @@ def test_a_cookie_without_our_signature_restarts_cleanly(client, cookie):
     assert stored(client) is None
 
 
-def test_an_expired_state_is_as_if_there_were_none(client, settings):
+def test_an_expired_state_says_the_answers_were_not_kept_and_why(client, settings):
     version = small_policy()
     plant(client, {"version": version.pk, "answers": {"pet": "dog"}})
     settings.SESSION_COOKIE_AGE = -1  # every signature is now older than the limit
@@ -439,7 +439,27 @@ def test_an_expired_state_is_as_if_there_were_none(client, settings):
     response = client.get(question_url("walks"), follow=True)
 
     assert response.redirect_chain == [(reverse("wizard:policy_start", args=["pets"]), 302)]
-    assert UNREADABLE_ANSWERS not in response.content.decode()
+    page = response.content.decode()
+    assert "Your answers were not kept: they are kept for" in page
+    assert "that time has passed" in page
+    assert UNREADABLE_ANSWERS not in page
+    assert client.cookies[cookie_state.cookie_name("pets")].value == ""  # forgotten
+
+
+def test_a_state_kept_in_a_session_that_has_gone_says_so(client, monkeypatch):
+    small_policy()
+    monkeypatch.setattr(cookie_state, "MAX_VALUE_BYTES", 60)  # as a very long path would need
+    client.post(reverse("wizard:policy_start", args=["pets"]))
+    client.post(question_url("pet"), {"pet": "dog"})
+    assert stored(client) == cookie_state.IN_SESSION
+    session = client.session
+    session.flush()  # signed out, or the session expired on the server
+
+    response = client.get(question_url("walks"), follow=True)
+
+    page = response.content.decode()
+    assert response.redirect_chain[-1] == (reverse("wizard:policy_start", args=["pets"]), 302)
+    assert "they were kept on the server for this browser, and that has ended" in page
 
 
 def test_a_state_too_large_for_a_cookie_is_kept_in_the_session(client, monkeypatch):
