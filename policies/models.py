@@ -8,7 +8,6 @@ are what admins read and what YAML, the API and the engine all speak.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -18,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 
 from . import engine
 
@@ -554,6 +552,3 @@ class Scenario(models.Model):
         if errors:
             raise ValidationError(errors)
 
-
-def today() -> dt.date:
-    return timezone.localdate()
