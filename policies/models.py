@@ -57,13 +57,18 @@ class Policy(models.Model):
         return reverse("wizard:policy_start", args=[self.slug])
 
 
-class PolicyVersionQuerySet(models.QuerySet):
-    """A published version's own row is frozen too; publishing is `services.version_publish`,
-    which saves a draft's row (allowed: its stored status is still draft)."""
+class LockedQuerySet(models.QuerySet):
+    """Bulk writes go around save(), so each checks the lock itself: every write the ORM can make
+    (`update`, `delete`, `bulk_create`, `bulk_update`) is refused when a row it touches belongs, or
+    would come to belong, to a published version. One extra query per bulk write."""
 
     def _check_unlocked(self) -> None:
-        if self.filter(status=PolicyVersion.Status.PUBLISHED).exists():
-            raise VersionLockedError()
+        """Refuse when any row of this queryset belongs to a published version."""
+        raise NotImplementedError
+
+    def _check_new_rows(self, objs: list[Any]) -> None:
+        """Refuse when any of these (maybe unsaved) rows would belong to a published version."""
+        raise NotImplementedError
 
     def update(self, **kwargs: Any) -> int:
         self._check_unlocked()
@@ -73,16 +78,31 @@ class PolicyVersionQuerySet(models.QuerySet):
         self._check_unlocked()
         return super().delete()
 
-    def bulk_update(self, objs: Iterable[Any], fields: Any, *args: Any, **kwargs: Any) -> int:
-        objs = list(objs)
-        self.filter(pk__in=[obj.pk for obj in objs])._check_unlocked()
-        return super().bulk_update(objs, fields, *args, **kwargs)
-
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         objs = list(objs)
-        if any(obj.status == PolicyVersion.Status.PUBLISHED for obj in objs):
-            raise VersionLockedError()  # a version is published only by version_publish
+        self._check_new_rows(objs)
         return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[Any], fields: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        # Where the rows are now, and where they would be moved to.
+        self.filter(pk__in=[obj.pk for obj in objs])._check_unlocked()
+        self._check_new_rows(objs)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+class PolicyVersionQuerySet(LockedQuerySet):
+    """A published version's own row is frozen too, and no row becomes published in bulk:
+    publishing is `services.version_publish`, which saves a draft's row (allowed: its stored status
+    is still draft)."""
+
+    def _check_unlocked(self) -> None:
+        if self.filter(status=PolicyVersion.Status.PUBLISHED).exists():
+            raise VersionLockedError()
+
+    def _check_new_rows(self, objs: list[Any]) -> None:
+        if any(obj.status == PolicyVersion.Status.PUBLISHED for obj in objs):
+            raise VersionLockedError()
 
 
 class PolicyVersion(models.Model):
@@ -178,18 +198,15 @@ def _stored_status(pk: int) -> str | None:
     return PolicyVersion.objects.filter(pk=pk).values_list("status", flat=True).first()
 
 
-class VersionRecordQuerySet(models.QuerySet):
-    """Bulk writes go around save(), so each checks the lock itself: every write the ORM can make
-    (`update`, `delete`, `bulk_create`, `bulk_update`) is refused when a record it touches belongs,
-    or would come to belong, to a published version. One extra query per bulk write."""
+class VersionRecordQuerySet(LockedQuerySet):
+    """The records of a version: locked by the status of the version they belong to."""
 
     def _check_unlocked(self) -> None:
         path = self.model.version_path
         if self.filter(**{f"{path}__status": PolicyVersion.Status.PUBLISHED}).exists():
             raise VersionLockedError()
 
-    def _check_owners_unlocked(self, objs: Iterable[models.Model]) -> None:
-        """The versions that these (maybe unsaved) records point at are all drafts."""
+    def _check_new_rows(self, objs: list[Any]) -> None:
         first, _, rest = self.model.version_path.partition("__")
         owners = {getattr(obj, f"{first}_id") for obj in objs} - {None}
         if not owners:
@@ -205,26 +222,6 @@ class VersionRecordQuerySet(models.QuerySet):
             )
         if locked.exists():
             raise VersionLockedError()
-
-    def update(self, **kwargs: Any) -> int:
-        self._check_unlocked()
-        return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        self._check_unlocked()
-        return super().delete()
-
-    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
-        objs = list(objs)
-        self._check_owners_unlocked(objs)
-        return super().bulk_create(objs, *args, **kwargs)
-
-    def bulk_update(self, objs: Iterable[Any], fields: Any, *args: Any, **kwargs: Any) -> int:
-        objs = list(objs)
-        # Where the records are now, and where they would be moved to.
-        self.filter(pk__in=[obj.pk for obj in objs])._check_unlocked()
-        self._check_owners_unlocked(objs)
-        return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 class VersionRecord(models.Model):
