@@ -38,7 +38,17 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from . import admin_grid, catalog, diffing, engine, flow, services
-from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule, Scenario
+from .models import (
+    Choice,
+    Clause,
+    Outcome,
+    Policy,
+    PolicyVersion,
+    Question,
+    Rule,
+    Scenario,
+    VersionLockedError,
+)
 
 PUBLISH_PERMISSION = "policies.publish_policyversion"
 # Saved results re-evaluated for an impact, newest first; enough to say "about how many".
@@ -67,6 +77,73 @@ class LockedWhenPublished:
         if isinstance(self, admin.options.InlineModelAdmin):
             return super().has_add_permission(request, obj)  # type: ignore[misc]
         return super().has_add_permission(request)  # type: ignore[misc]
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.label()
+
+
+class OutcomeChoiceField(forms.ModelChoiceField):
+    """Outcomes named with their table, and with their version while none is chosen."""
+
+    def __init__(self, *args: Any, one_version: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.one_version = one_version
+
+    def label_from_instance(self, obj: Any) -> str:
+        label = f"{obj.key}: {obj.title} ({obj.get_table_display()})"
+        return label if self.one_version else f"{obj.version.label()} · {label}"
+
+
+def _drafts() -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT).select_related(
+        "policy", "based_on"
+    )
+
+
+def _chosen_version(request: HttpRequest, obj: Any = None) -> int | None:
+    """The version a record's form is about: the record's own, else the one posted or asked for
+    (`?version=` on an add page, as the version page's links give it)."""
+    if obj is not None and getattr(obj, "version_id", None) is not None:
+        return int(obj.version_id)
+    value = request.POST.get("version") or request.GET.get("version")
+    return int(value) if value and str(value).isdigit() else None
+
+
+class RecordOfDraft(LockedWhenPublished):
+    """The add and change pages of a version's records: only drafts may be chosen as the version,
+    a write to a published record is a message rather than a 403, and a lock error that slips
+    past the form (a version published meanwhile) is a message rather than a 500."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "version":
+            kwargs["queryset"] = _drafts()
+            kwargs["form_class"] = VersionChoiceField
+            kwargs.setdefault(
+                "help_text", "Only drafts can be changed; published versions are frozen."
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST" and object_id is not None:
+            obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+            if obj is not None and _is_locked(obj):
+                return self._refused(request, VersionLockedError())
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        except VersionLockedError as error:
+            return self._refused(request, error)
+
+    def _refused(self, request: HttpRequest, error: ValidationError) -> HttpResponse:
+        self.message_user(request, " ".join(error.messages), messages.ERROR)  # type: ignore[attr-defined]
+        return HttpResponseRedirect(request.get_full_path())
 
 
 class QuestionInline(LockedWhenPublished, admin.StackedInline):
@@ -125,6 +202,27 @@ class RuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["cited_clauses"].initial = list(self.instance.clauses.all())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        version = cleaned.get("version") or (
+            self.instance.version if self.instance.version_id else None
+        )
+        others = (
+            [c.key for c in cleaned.get("cited_clauses") or () if c.version_id != version.pk]
+            if version
+            else []
+        )
+        if others:
+            self.add_error(
+                "cited_clauses",
+                ValidationError(
+                    f"Cite clauses of this rule's own version; {', '.join(others)} belong to "
+                    "another.",
+                    code="other_version",
+                ),
+            )
+        return cleaned
 
     def _save_m2m(self) -> None:
         super()._save_m2m()  # type: ignore[misc]  # ModelForm's own, untyped in the stubs
@@ -719,7 +817,7 @@ class ChoiceInline(LockedWhenPublished, admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(LockedWhenPublished, admin.ModelAdmin):
+class QuestionAdmin(RecordOfDraft, admin.ModelAdmin):
     list_display = ["key", "text", "version", "order"]
     list_filter = ["version__policy", "version"]
     search_fields = ["key", "text"]
@@ -727,9 +825,10 @@ class QuestionAdmin(LockedWhenPublished, admin.ModelAdmin):
 
 
 @admin.register(Rule)
-class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
+class RuleAdmin(RecordOfDraft, admin.ModelAdmin):
     form = RuleForm
     list_display = ["key", "version", "outcome", "priority"]
+    fields = ["version", "key", "priority", "conditions", "outcome", "reason", "cited_clauses"]
     list_filter = ["version__policy", "version", "outcome__table"]
     search_fields = ["key", "reason"]
 
@@ -739,34 +838,45 @@ class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
+        request.__dict__["_policy_admin_rule"] = obj
         form = super().get_form(request, obj, change, **kwargs)
-        _clauses_of(request, form, obj.version_id if obj is not None else None)
+        version_id = _chosen_version(request, obj)
+        _clauses_of(request, form, version_id)
+        if version_id is None:  # nothing chosen yet: the clauses of drafts, named with theirs
+            field = form.base_fields["cited_clauses"]
+            assert isinstance(field, forms.ModelMultipleChoiceField)
+            field.queryset = Clause.objects.filter(
+                version__status=PolicyVersion.Status.DRAFT
+            ).select_related("version__policy", "version__based_on")
+            field.label_from_instance = lambda c: f"{c.version.label()} · {c.key}"  # type: ignore[method-assign,assignment]
+            field.widget.choices = field.choices
         return form
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # Only the outcomes (and clauses) of the rule's own version make sense here.
-        rule = self._rule_being_edited(request)
-        if db_field.name == "outcome" and rule is not None:
-            kwargs["queryset"] = Outcome.objects.filter(version=rule.version)
+        # Only the outcomes (and clauses) of the rule's own version make sense here; before a
+        # version is chosen, those of drafts, each named with its version.
+        if db_field.name == "outcome":
+            version_id = _chosen_version(request, request.__dict__.get("_policy_admin_rule"))
+            if version_id is not None:
+                kwargs["queryset"] = Outcome.objects.filter(version_id=version_id)
+            else:
+                kwargs["queryset"] = Outcome.objects.filter(
+                    version__status=PolicyVersion.Status.DRAFT
+                ).select_related("version__policy", "version__based_on")
+            kwargs["form_class"] = OutcomeChoiceField
+            kwargs["one_version"] = version_id is not None
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def _rule_being_edited(self, request: HttpRequest) -> Rule | None:
-        match = request.resolver_match
-        object_id = match.kwargs.get("object_id") if match else None
-        if object_id is None:
-            return None
-        return Rule.objects.filter(pk=object_id).select_related("version").first()
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(LockedWhenPublished, admin.ModelAdmin):
+class OutcomeAdmin(RecordOfDraft, admin.ModelAdmin):
     list_display = ["key", "table", "title", "version"]
     list_filter = ["version__policy", "version", "table"]
     search_fields = ["key", "title", "text"]
 
 
 @admin.register(Clause)
-class ClauseAdmin(LockedWhenPublished, admin.ModelAdmin):
+class ClauseAdmin(RecordOfDraft, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["key", "source", "source_version", "version"]
     list_filter = ["version__policy", "version"]

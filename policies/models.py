@@ -152,6 +152,20 @@ class PolicyVersion(models.Model):
     def version_id(self) -> str:
         return self.effective_date.isoformat() if self.effective_date else ""
 
+    def label(self) -> str:
+        """How the admin names a version where one is chosen: a draft by the version it was
+        copied from and the day it was made, since drafts have no date of their own yet."""
+        if not self.is_draft:
+            return str(self)
+        words = [f"{self.policy.slug} draft"]
+        if self.effective_date:
+            words.append(f"for {self.version_id}")
+        if self.based_on_id is not None and self.based_on is not None:
+            words.append(f"from {self.based_on.version_id or 'a draft'}")
+        if self.created_at:
+            words.append(f"made {timezone.localdate(self.created_at).isoformat()}")
+        return " ".join(words)
+
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
