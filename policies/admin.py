@@ -383,6 +383,7 @@ class VersionInline(admin.TabularInline):
     extra = 0
     fields = ["effective_date", "status", "published_at", "published_by", "notes"]
     readonly_fields = ["effective_date", "status", "published_at", "published_by", "notes"]
+    ordering = ["-effective_date", "-pk"]
     show_change_link = True
     can_delete = False
 
@@ -406,7 +407,12 @@ class PolicyAdmin(admin.ModelAdmin):
 class PublishForm(forms.Form):
     effective_date = forms.DateField(
         label="Effective date",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # A date picker; its value, and what a browser without one shows, is YYYY-MM-DD.
+        widget=forms.DateInput(
+            attrs={"type": "date", "placeholder": "YYYY-MM-DD", "pattern": r"\d{4}-\d{2}-\d{2}"},
+            format="%Y-%m-%d",
+        ),
+        input_formats=["%Y-%m-%d"],
         help_text="The day this version takes effect (YYYY-MM-DD). It becomes the version's id.",
         error_messages={
             "required": "Give the day this version takes effect.",
@@ -419,15 +425,30 @@ class PublishForm(forms.Form):
         help_text="In plain words, for the people who read the version history.",
         error_messages={"required": "Say in a few words what changed in this version."},
     )
+    confirm_past = forms.BooleanField(
+        required=False,
+        label="Publish into the past",
+        help_text="Tick to publish on a date not later than the version in effect's, knowing "
+        "what it does (above).",
+    )
+
+
+class WithdrawForm(forms.Form):
+    because = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Why this version is withdrawn, for the version history.",
+        error_messages={"required": "Say in a few words why this version is withdrawn."},
+    )
 
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_display = [
-        "__str__",
+        "version_label",
         "policy",
         "effective_date",
-        "status",
+        "status_in_effect",
         "published_at",
         "published_by",
     ]
@@ -442,6 +463,9 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         "created_by",
         "published_at",
         "published_by",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawn_because",
     ]
     readonly_fields = [
         "status",
@@ -450,6 +474,9 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         "created_by",
         "published_at",
         "published_by",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawn_because",
     ]
     # The rules are edited in the grid, a row at a time, and outcomes and clauses on their own
     # pages: as inlines, the seed's draft posted 1,501 fields in 1.6 MB of HTML.
@@ -464,11 +491,27 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             .select_related("policy", "published_by", "created_by", "based_on__policy")
         )
 
+    @admin.display(description="version", ordering="effective_date")
+    def version_label(self, obj: PolicyVersion) -> str:
+        return obj.label()
+
+    @admin.display(description="status", ordering="status")
+    def status_in_effect(self, obj: PolicyVersion) -> str:
+        """The status, and for the version people get today, "in effect" (the catalog's rule)."""
+        if obj.status != PolicyVersion.Status.PUBLISHED:
+            return obj.get_status_display()
+        try:
+            current = catalog.published_policy(obj.policy.slug).in_effect()
+        except catalog.LookupFailed:  # published in another process a moment ago
+            current = None
+        return "Published · in effect" if current and current.pk == obj.pk else "Published"
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/new-draft/", view(self.new_draft_view), name="policies_version_copy"),
             path("<int:pk>/publish/", view(self.publish_view), name="policies_version_publish"),
+            path("<int:pk>/withdraw/", view(self.withdraw_view), name="policies_version_withdraw"),
             path("<int:pk>/compare/", view(self.compare_view), name="policies_version_compare"),
             path("<int:pk>/flow.svg", view(self.flow_view), name="policies_version_flow"),
             path("<int:pk>/rules/", view(self.rules_view), name="policies_version_rules"),
@@ -526,6 +569,9 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             "version": version,
             "may_copy": self.has_add_permission(request),
             "may_publish": version.is_draft and request.user.has_perm(PUBLISH_PERMISSION),
+            "may_withdraw": version.status == PolicyVersion.Status.PUBLISHED
+            and request.user.has_perm(PUBLISH_PERMISSION),
+            "withdraw_url": reverse("admin:policies_version_withdraw", args=[version.pk]),
             "flow_url": reverse("admin:policies_version_flow", args=[version.pk]),
             "copy_url": reverse("admin:policies_version_copy", args=[version.pk]),
             "publish_url": reverse("admin:policies_version_publish", args=[version.pk]),
@@ -553,6 +599,30 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         report = services.version_report(version=version)
         level = messages.WARNING if report.blocks_publishing else messages.INFO
         self.message_user(request, report.summary(), level)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        version = self.get_object(request, object_id)
+        events: list[tuple[Any, Any, str]] = []
+        if version is not None and version.published_at is not None:
+            events.append(
+                (
+                    version.published_at,
+                    version.published_by,
+                    f"Published: takes effect on {version.version_id}. {version.notes}",
+                )
+            )
+        if version is not None and version.withdrawn_at is not None:
+            events.append(
+                (
+                    version.withdrawn_at,
+                    version.withdrawn_by,
+                    f"Withdrawn: {version.withdrawn_because}",
+                )
+            )
+        context = {**(extra_context or {}), "version_events": events}
+        return super().history_view(request, object_id, context)
 
     # The grid's rows (policies/admin_grid.py).
 
@@ -623,8 +693,17 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         if not version.is_draft:
             self.message_user(request, f"{version} is already published.", messages.WARNING)
             return HttpResponseRedirect(change_url)
+        # The scenarios run as if the version took effect on the date in the form.
+        day = (
+            _date_or_none(request.POST.get("effective_date"))
+            if request.method == "POST"
+            else version.effective_date
+        )
+        past = services.past_effect(version, day) if day is not None else None
         if request.method == "POST":
             form = PublishForm(request.POST)
+            if past is None:
+                del form.fields["confirm_past"]
             if form.is_valid():
                 try:
                     published = services.version_publish(
@@ -632,10 +711,16 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
                         by=request.user,
                         effective_date=form.cleaned_data["effective_date"],
                         notes=form.cleaned_data["notes"],
+                        past_confirmed=bool(form.cleaned_data.get("confirm_past")),
                     )
                 except services.PublishRefused as refusal:
                     form.add_error(refusal.field, ValidationError(refusal.message, refusal.code))
                 else:
+                    self.log_change(
+                        request,
+                        published,
+                        f"Published: takes effect on {published.version_id}. {published.notes}",
+                    )
                     self.message_user(
                         request,
                         f"Published {published}: it takes effect on {published.version_id}.",
@@ -646,12 +731,8 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             form = PublishForm(
                 initial={"effective_date": version.effective_date, "notes": version.notes}
             )
-        # The scenarios run as if the version took effect on the date in the form.
-        day = (
-            _date_or_none(request.POST.get("effective_date"))
-            if form.is_bound
-            else version.effective_date
-        )
+            if past is None:
+                del form.fields["confirm_past"]
         report = services.version_report(version=version, effective_date=day)
         in_effect = services.version_in_effect_for(version)
         context = {
@@ -659,9 +740,60 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             "form": form,
             "report": report,
             "in_effect": in_effect,
+            "past": past,
+            "past_impact": _past_impact(past, report.version),
             **_impact_context(in_effect, version, report.version),
         }
         return TemplateResponse(request, "admin/policies/policyversion/publish.html", context)
+
+    # Withdraw.
+
+    def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+        version = self._version_or_404(request, pk)
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        change_url = reverse("admin:policies_policyversion_change", args=[version.pk])
+        if version.status != PolicyVersion.Status.PUBLISHED:
+            self.message_user(request, f"{version} is not published.", messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        form = WithdrawForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                withdrawn = services.version_withdraw(
+                    version=version, by=request.user, because=form.cleaned_data["because"]
+                )
+            except services.PublishRefused as refusal:
+                form.add_error(None, ValidationError(refusal.message, refusal.code))
+            else:
+                self.log_change(request, withdrawn, f"Withdrawn: {withdrawn.withdrawn_because}")
+                self.message_user(
+                    request,
+                    f"Withdrew {withdrawn}: it no longer applies on any day. Results saved "
+                    "with it keep working.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        others = [
+            v
+            for v in PolicyVersion.objects.filter(
+                policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED
+            )
+            .exclude(pk=version.pk)
+            .select_related("policy")
+        ]
+        instead = engine.in_effect(
+            others,
+            version.effective_date or catalog.today(),
+            effective_date=lambda row: row.effective_date,
+        )
+        context = {
+            **self._page_context(request, version, "Withdraw"),
+            "form": form,
+            "instead": instead,
+        }
+        return TemplateResponse(request, "admin/policies/policyversion/withdraw.html", context)
 
     # Compare.
 
@@ -748,6 +880,18 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
 
 def _compiled(row: PolicyVersion) -> engine.Version:
     return catalog.compiled(catalog.ref(row))
+
+
+def _past_impact(
+    past: services.PastEffect | None, after: engine.Version | None
+) -> diffing.Impact | None:
+    """Over the past days a version would take: how its answers differ from what applied."""
+    if past is None or past.replaces is None or after is None:
+        return None
+    try:
+        return diffing.impact(_compiled(past.replaces), after)
+    except engine.PolicyError:
+        return None
 
 
 def _date_or_none(value: str | None) -> dt.date | None:

@@ -64,7 +64,7 @@ class PolicyVersionQuerySet(models.QuerySet):
     which saves a draft's row (allowed: its stored status is still draft)."""
 
     def _check_unlocked(self) -> None:
-        if self.filter(status=PolicyVersion.Status.PUBLISHED).exists():
+        if self.filter(status__in=LOCKED_STATUSES).exists():
             raise VersionLockedError()
 
     def update(self, **kwargs: Any) -> int:
@@ -82,7 +82,7 @@ class PolicyVersionQuerySet(models.QuerySet):
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         objs = list(objs)
-        if any(obj.status == PolicyVersion.Status.PUBLISHED for obj in objs):
+        if any(obj.status in LOCKED_STATUSES for obj in objs):
             raise VersionLockedError()  # a version is published only by version_publish
         return super().bulk_create(objs, *args, **kwargs)
 
@@ -91,6 +91,9 @@ class PolicyVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        # Published by mistake and taken back: it no longer applies on any day, but stays frozen
+        # and visible, and the saved results pinned to it keep working.
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
     effective_date = models.DateField(
@@ -109,6 +112,18 @@ class PolicyVersion(models.Model):
         related_name="+",
     )
     notes = models.TextField(blank=True, help_text="What changed, in plain words.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    withdrawn_because = models.TextField(
+        blank=True, editable=False, help_text="Why the version was withdrawn."
+    )
     based_on = models.ForeignKey(
         "self",
         null=True,
@@ -180,14 +195,18 @@ class PolicyVersion(models.Model):
     # Why the guard is in save(): the rule "published versions never change" must hold for every
     # writer (admin, shell, loader), and the compiled cache relies on it.
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk and _stored_status(self.pk) == self.Status.PUBLISHED:
+        if self.pk and _stored_status(self.pk) in LOCKED_STATUSES:
             raise VersionLockedError(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        if self.pk and _stored_status(self.pk) == self.Status.PUBLISHED:
+        if self.pk and _stored_status(self.pk) in LOCKED_STATUSES:
             raise VersionLockedError(self)
         return super().delete(*args, **kwargs)
+
+
+# A withdrawn version was published: it stays as frozen as it was.
+LOCKED_STATUSES = (PolicyVersion.Status.PUBLISHED, PolicyVersion.Status.WITHDRAWN)
 
 
 def _stored_status(pk: int) -> str | None:
@@ -201,7 +220,7 @@ class VersionRecordQuerySet(models.QuerySet):
 
     def _check_unlocked(self) -> None:
         path = self.model.version_path
-        if self.filter(**{f"{path}__status": PolicyVersion.Status.PUBLISHED}).exists():
+        if self.filter(**{f"{path}__status__in": LOCKED_STATUSES}).exists():
             raise VersionLockedError()
 
     def _check_owners_unlocked(self, objs: Iterable[models.Model]) -> None:
@@ -213,12 +232,10 @@ class VersionRecordQuerySet(models.QuerySet):
         if rest:  # e.g. a choice: its question's version
             related = self.model._meta.get_field(first).related_model
             locked = related._base_manager.filter(
-                pk__in=owners, **{f"{rest}__status": PolicyVersion.Status.PUBLISHED}
+                pk__in=owners, **{f"{rest}__status__in": LOCKED_STATUSES}
             )
         else:
-            locked = PolicyVersion.objects.filter(
-                pk__in=owners, status=PolicyVersion.Status.PUBLISHED
-            )
+            locked = PolicyVersion.objects.filter(pk__in=owners, status__in=LOCKED_STATUSES)
         if locked.exists():
             raise VersionLockedError()
 
@@ -257,7 +274,7 @@ class VersionRecord(models.Model):
 
     def _check_unlocked(self) -> None:
         version = self.owning_version()
-        if version.pk and _stored_status(version.pk) == PolicyVersion.Status.PUBLISHED:
+        if version.pk and _stored_status(version.pk) in LOCKED_STATUSES:
             raise VersionLockedError(version)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
