@@ -37,8 +37,18 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from . import catalog, diffing, engine, flow, services
-from .models import Choice, Clause, Outcome, Policy, PolicyVersion, Question, Rule, Scenario
+from . import admin_grid, catalog, diffing, engine, flow, services
+from .models import (
+    Choice,
+    Clause,
+    Outcome,
+    Policy,
+    PolicyVersion,
+    Question,
+    Rule,
+    Scenario,
+    VersionLockedError,
+)
 
 PUBLISH_PERMISSION = "policies.publish_policyversion"
 # Saved results re-evaluated for an impact, newest first; enough to say "about how many".
@@ -67,6 +77,73 @@ class LockedWhenPublished:
         if isinstance(self, admin.options.InlineModelAdmin):
             return super().has_add_permission(request, obj)  # type: ignore[misc]
         return super().has_add_permission(request)  # type: ignore[misc]
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.label()
+
+
+class OutcomeChoiceField(forms.ModelChoiceField):
+    """Outcomes named with their table, and with their version while none is chosen."""
+
+    def __init__(self, *args: Any, one_version: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.one_version = one_version
+
+    def label_from_instance(self, obj: Any) -> str:
+        label = f"{obj.key}: {obj.title} ({obj.get_table_display()})"
+        return label if self.one_version else f"{obj.version.label()} · {label}"
+
+
+def _drafts() -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT).select_related(
+        "policy", "based_on"
+    )
+
+
+def _chosen_version(request: HttpRequest, obj: Any = None) -> int | None:
+    """The version a record's form is about: the record's own, else the one posted or asked for
+    (`?version=` on an add page, as the version page's links give it)."""
+    if obj is not None and getattr(obj, "version_id", None) is not None:
+        return int(obj.version_id)
+    value = request.POST.get("version") or request.GET.get("version")
+    return int(value) if value and str(value).isdigit() else None
+
+
+class RecordOfDraft(LockedWhenPublished):
+    """The add and change pages of a version's records: only drafts may be chosen as the version,
+    a write to a published record is a message rather than a 403, and a lock error that slips
+    past the form (a version published meanwhile) is a message rather than a 500."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "version":
+            kwargs["queryset"] = _drafts()
+            kwargs["form_class"] = VersionChoiceField
+            kwargs.setdefault(
+                "help_text", "Only drafts can be changed; published versions are frozen."
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST" and object_id is not None:
+            obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+            if obj is not None and _is_locked(obj):
+                return self._refused(request, VersionLockedError())
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        except VersionLockedError as error:
+            return self._refused(request, error)
+
+    def _refused(self, request: HttpRequest, error: ValidationError) -> HttpResponse:
+        self.message_user(request, " ".join(error.messages), messages.ERROR)  # type: ignore[attr-defined]
+        return HttpResponseRedirect(request.get_full_path())
 
 
 class QuestionInline(LockedWhenPublished, admin.StackedInline):
@@ -125,6 +202,27 @@ class RuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["cited_clauses"].initial = list(self.instance.clauses.all())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        version = cleaned.get("version") or (
+            self.instance.version if self.instance.version_id else None
+        )
+        others = (
+            [c.key for c in cleaned.get("cited_clauses") or () if c.version_id != version.pk]
+            if version
+            else []
+        )
+        if others:
+            self.add_error(
+                "cited_clauses",
+                ValidationError(
+                    f"Cite clauses of this rule's own version; {', '.join(others)} belong to "
+                    "another.",
+                    code="other_version",
+                ),
+            )
+        return cleaned
 
     def _save_m2m(self) -> None:
         super()._save_m2m()  # type: ignore[misc]  # ModelForm's own, untyped in the stubs
@@ -285,6 +383,7 @@ class VersionInline(admin.TabularInline):
     extra = 0
     fields = ["effective_date", "status", "published_at", "published_by", "notes"]
     readonly_fields = ["effective_date", "status", "published_at", "published_by", "notes"]
+    ordering = ["-effective_date", "-pk"]
     show_change_link = True
     can_delete = False
 
@@ -308,7 +407,12 @@ class PolicyAdmin(admin.ModelAdmin):
 class PublishForm(forms.Form):
     effective_date = forms.DateField(
         label="Effective date",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # A date picker; its value, and what a browser without one shows, is YYYY-MM-DD.
+        widget=forms.DateInput(
+            attrs={"type": "date", "placeholder": "YYYY-MM-DD", "pattern": r"\d{4}-\d{2}-\d{2}"},
+            format="%Y-%m-%d",
+        ),
+        input_formats=["%Y-%m-%d"],
         help_text="The day this version takes effect (YYYY-MM-DD). It becomes the version's id.",
         error_messages={
             "required": "Give the day this version takes effect.",
@@ -321,15 +425,30 @@ class PublishForm(forms.Form):
         help_text="In plain words, for the people who read the version history.",
         error_messages={"required": "Say in a few words what changed in this version."},
     )
+    confirm_past = forms.BooleanField(
+        required=False,
+        label="Publish into the past",
+        help_text="Tick to publish on a date not later than the version in effect's, knowing "
+        "what it does (above).",
+    )
+
+
+class WithdrawForm(forms.Form):
+    because = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Why this version is withdrawn, for the version history.",
+        error_messages={"required": "Say in a few words why this version is withdrawn."},
+    )
 
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_display = [
-        "__str__",
+        "version_label",
         "policy",
         "effective_date",
-        "status",
+        "status_in_effect",
         "published_at",
         "published_by",
     ]
@@ -344,6 +463,9 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         "created_by",
         "published_at",
         "published_by",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawn_because",
     ]
     readonly_fields = [
         "status",
@@ -352,8 +474,13 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         "created_by",
         "published_at",
         "published_by",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawn_because",
     ]
-    inlines = [QuestionInline, OutcomeInline, ClauseInline, RuleInline]
+    # The rules are edited in the grid, a row at a time, and outcomes and clauses on their own
+    # pages: as inlines, the seed's draft posted 1,501 fields in 1.6 MB of HTML.
+    inlines = [QuestionInline]
     actions = ["new_draft_action"]
     change_form_template = "admin/policies/policyversion/change_form.html"
 
@@ -364,13 +491,35 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             .select_related("policy", "published_by", "created_by", "based_on__policy")
         )
 
+    @admin.display(description="version", ordering="effective_date")
+    def version_label(self, obj: PolicyVersion) -> str:
+        return obj.label()
+
+    @admin.display(description="status", ordering="status")
+    def status_in_effect(self, obj: PolicyVersion) -> str:
+        """The status, and for the version people get today, "in effect" (the catalog's rule)."""
+        if obj.status != PolicyVersion.Status.PUBLISHED:
+            return obj.get_status_display()
+        try:
+            current = catalog.published_policy(obj.policy.slug).in_effect()
+        except catalog.LookupFailed:  # published in another process a moment ago
+            current = None
+        return "Published · in effect" if current and current.pk == obj.pk else "Published"
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/new-draft/", view(self.new_draft_view), name="policies_version_copy"),
             path("<int:pk>/publish/", view(self.publish_view), name="policies_version_publish"),
+            path("<int:pk>/withdraw/", view(self.withdraw_view), name="policies_version_withdraw"),
             path("<int:pk>/compare/", view(self.compare_view), name="policies_version_compare"),
             path("<int:pk>/flow.svg", view(self.flow_view), name="policies_version_flow"),
+            path("<int:pk>/rules/", view(self.rules_view), name="policies_version_rules"),
+            path("<int:pk>/rules/add/", view(self.rule_add_view), name="policies_version_rule_add"),
+            path(
+                "<int:pk>/rules/action/", view(self.rule_action_view), name="policies_rule_action"
+            ),
+            path("<int:pk>/rules/<str:key>/", view(self.rule_row_view), name="policies_rule_row"),
             *super().get_urls(),
         ]
 
@@ -392,11 +541,37 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
     def _version_context(self, request: HttpRequest, version: PolicyVersion) -> dict[str, Any]:
         # Lazy: a successful save redirects without rendering it (the message reports instead).
         report = SimpleLazyObject(lambda: services.version_report(version=version))
+        authoring = SimpleLazyObject(
+            lambda: admin_grid.authoring_context(
+                version,
+                report,  # type: ignore[arg-type]  # the lazy object stands for the report
+                editable=bool(self.has_change_permission(request, version)),
+            )
+        )
         return {
             "report": report,
+            "grids": SimpleLazyObject(lambda: authoring["grids"]),
+            "questions": SimpleLazyObject(lambda: authoring["questions"]),
+            "rules_url": admin_grid.rules_url(version),
+            "editable": SimpleLazyObject(lambda: authoring["editable"]),
+            "outcome_rows": SimpleLazyObject(
+                lambda: list(
+                    Outcome.objects.filter(version=version).values("pk", "table", "key", "title")
+                )
+            ),
+            "clause_rows": SimpleLazyObject(
+                lambda: list(
+                    Clause.objects.filter(version=version).values(
+                        "pk", "key", "source", "source_version"
+                    )
+                )
+            ),
             "version": version,
             "may_copy": self.has_add_permission(request),
             "may_publish": version.is_draft and request.user.has_perm(PUBLISH_PERMISSION),
+            "may_withdraw": version.status == PolicyVersion.Status.PUBLISHED
+            and request.user.has_perm(PUBLISH_PERMISSION),
+            "withdraw_url": reverse("admin:policies_version_withdraw", args=[version.pk]),
             "flow_url": reverse("admin:policies_version_flow", args=[version.pk]),
             "copy_url": reverse("admin:policies_version_copy", args=[version.pk]),
             "publish_url": reverse("admin:policies_version_publish", args=[version.pk]),
@@ -424,6 +599,46 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         report = services.version_report(version=version)
         level = messages.WARNING if report.blocks_publishing else messages.INFO
         self.message_user(request, report.summary(), level)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        version = self.get_object(request, object_id)
+        events: list[tuple[Any, Any, str]] = []
+        if version is not None and version.published_at is not None:
+            events.append(
+                (
+                    version.published_at,
+                    version.published_by,
+                    f"Published: takes effect on {version.version_id}. {version.notes}",
+                )
+            )
+        if version is not None and version.withdrawn_at is not None:
+            events.append(
+                (
+                    version.withdrawn_at,
+                    version.withdrawn_by,
+                    f"Withdrawn: {version.withdrawn_because}",
+                )
+            )
+        context = {**(extra_context or {}), "version_events": events}
+        return super().history_view(request, object_id, context)
+
+    # The grid's rows (policies/admin_grid.py).
+
+    def rules_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:policies_policyversion_change", args=[pk]) + "#table-verdict"
+        )
+
+    def rule_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.add_view(request, self, pk)
+
+    def rule_row_view(self, request: HttpRequest, pk: int, key: str) -> HttpResponse:
+        return admin_grid.row_view(request, self, pk, key)
+
+    def rule_action_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.action_view(request, self, pk)
 
     # New draft.
 
@@ -478,8 +693,17 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         if not version.is_draft:
             self.message_user(request, f"{version} is already published.", messages.WARNING)
             return HttpResponseRedirect(change_url)
+        # The scenarios run as if the version took effect on the date in the form.
+        day = (
+            _date_or_none(request.POST.get("effective_date"))
+            if request.method == "POST"
+            else version.effective_date
+        )
+        past = services.past_effect(version, day) if day is not None else None
         if request.method == "POST":
             form = PublishForm(request.POST)
+            if past is None:
+                del form.fields["confirm_past"]
             if form.is_valid():
                 try:
                     published = services.version_publish(
@@ -487,10 +711,16 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
                         by=request.user,
                         effective_date=form.cleaned_data["effective_date"],
                         notes=form.cleaned_data["notes"],
+                        past_confirmed=bool(form.cleaned_data.get("confirm_past")),
                     )
                 except services.PublishRefused as refusal:
                     form.add_error(refusal.field, ValidationError(refusal.message, refusal.code))
                 else:
+                    self.log_change(
+                        request,
+                        published,
+                        f"Published: takes effect on {published.version_id}. {published.notes}",
+                    )
                     self.message_user(
                         request,
                         f"Published {published}: it takes effect on {published.version_id}.",
@@ -501,12 +731,8 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             form = PublishForm(
                 initial={"effective_date": version.effective_date, "notes": version.notes}
             )
-        # The scenarios run as if the version took effect on the date in the form.
-        day = (
-            _date_or_none(request.POST.get("effective_date"))
-            if form.is_bound
-            else version.effective_date
-        )
+            if past is None:
+                del form.fields["confirm_past"]
         report = services.version_report(version=version, effective_date=day)
         in_effect = services.version_in_effect_for(version)
         context = {
@@ -514,9 +740,60 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             "form": form,
             "report": report,
             "in_effect": in_effect,
+            "past": past,
+            "past_impact": _past_impact(past, report.version),
             **_impact_context(in_effect, version, report.version),
         }
         return TemplateResponse(request, "admin/policies/policyversion/publish.html", context)
+
+    # Withdraw.
+
+    def withdraw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+        version = self._version_or_404(request, pk)
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        change_url = reverse("admin:policies_policyversion_change", args=[version.pk])
+        if version.status != PolicyVersion.Status.PUBLISHED:
+            self.message_user(request, f"{version} is not published.", messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        form = WithdrawForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                withdrawn = services.version_withdraw(
+                    version=version, by=request.user, because=form.cleaned_data["because"]
+                )
+            except services.PublishRefused as refusal:
+                form.add_error(None, ValidationError(refusal.message, refusal.code))
+            else:
+                self.log_change(request, withdrawn, f"Withdrawn: {withdrawn.withdrawn_because}")
+                self.message_user(
+                    request,
+                    f"Withdrew {withdrawn}: it no longer applies on any day. Results saved "
+                    "with it keep working.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        others = [
+            v
+            for v in PolicyVersion.objects.filter(
+                policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED
+            )
+            .exclude(pk=version.pk)
+            .select_related("policy")
+        ]
+        instead = engine.in_effect(
+            others,
+            version.effective_date or catalog.today(),
+            effective_date=lambda row: row.effective_date,
+        )
+        context = {
+            **self._page_context(request, version, "Withdraw"),
+            "form": form,
+            "instead": instead,
+        }
+        return TemplateResponse(request, "admin/policies/policyversion/withdraw.html", context)
 
     # Compare.
 
@@ -605,6 +882,18 @@ def _compiled(row: PolicyVersion) -> engine.Version:
     return catalog.compiled(catalog.ref(row))
 
 
+def _past_impact(
+    past: services.PastEffect | None, after: engine.Version | None
+) -> diffing.Impact | None:
+    """Over the past days a version would take: how its answers differ from what applied."""
+    if past is None or past.replaces is None or after is None:
+        return None
+    try:
+        return diffing.impact(_compiled(past.replaces), after)
+    except engine.PolicyError:
+        return None
+
+
 def _date_or_none(value: str | None) -> dt.date | None:
     try:
         return forms.DateField(required=False).clean(value)
@@ -672,7 +961,7 @@ class ChoiceInline(LockedWhenPublished, admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(LockedWhenPublished, admin.ModelAdmin):
+class QuestionAdmin(RecordOfDraft, admin.ModelAdmin):
     list_display = ["key", "text", "version", "order"]
     list_filter = ["version__policy", "version"]
     search_fields = ["key", "text"]
@@ -680,9 +969,10 @@ class QuestionAdmin(LockedWhenPublished, admin.ModelAdmin):
 
 
 @admin.register(Rule)
-class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
+class RuleAdmin(RecordOfDraft, admin.ModelAdmin):
     form = RuleForm
     list_display = ["key", "version", "outcome", "priority"]
+    fields = ["version", "key", "priority", "conditions", "outcome", "reason", "cited_clauses"]
     list_filter = ["version__policy", "version", "outcome__table"]
     search_fields = ["key", "reason"]
 
@@ -692,34 +982,45 @@ class RuleAdmin(LockedWhenPublished, admin.ModelAdmin):
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
+        request.__dict__["_policy_admin_rule"] = obj
         form = super().get_form(request, obj, change, **kwargs)
-        _clauses_of(request, form, obj.version_id if obj is not None else None)
+        version_id = _chosen_version(request, obj)
+        _clauses_of(request, form, version_id)
+        if version_id is None:  # nothing chosen yet: the clauses of drafts, named with theirs
+            field = form.base_fields["cited_clauses"]
+            assert isinstance(field, forms.ModelMultipleChoiceField)
+            field.queryset = Clause.objects.filter(
+                version__status=PolicyVersion.Status.DRAFT
+            ).select_related("version__policy", "version__based_on")
+            field.label_from_instance = lambda c: f"{c.version.label()} · {c.key}"  # type: ignore[method-assign,assignment]
+            field.widget.choices = field.choices
         return form
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # Only the outcomes (and clauses) of the rule's own version make sense here.
-        rule = self._rule_being_edited(request)
-        if db_field.name == "outcome" and rule is not None:
-            kwargs["queryset"] = Outcome.objects.filter(version=rule.version)
+        # Only the outcomes (and clauses) of the rule's own version make sense here; before a
+        # version is chosen, those of drafts, each named with its version.
+        if db_field.name == "outcome":
+            version_id = _chosen_version(request, request.__dict__.get("_policy_admin_rule"))
+            if version_id is not None:
+                kwargs["queryset"] = Outcome.objects.filter(version_id=version_id)
+            else:
+                kwargs["queryset"] = Outcome.objects.filter(
+                    version__status=PolicyVersion.Status.DRAFT
+                ).select_related("version__policy", "version__based_on")
+            kwargs["form_class"] = OutcomeChoiceField
+            kwargs["one_version"] = version_id is not None
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def _rule_being_edited(self, request: HttpRequest) -> Rule | None:
-        match = request.resolver_match
-        object_id = match.kwargs.get("object_id") if match else None
-        if object_id is None:
-            return None
-        return Rule.objects.filter(pk=object_id).select_related("version").first()
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(LockedWhenPublished, admin.ModelAdmin):
+class OutcomeAdmin(RecordOfDraft, admin.ModelAdmin):
     list_display = ["key", "table", "title", "version"]
     list_filter = ["version__policy", "version", "table"]
     search_fields = ["key", "title", "text"]
 
 
 @admin.register(Clause)
-class ClauseAdmin(LockedWhenPublished, admin.ModelAdmin):
+class ClauseAdmin(RecordOfDraft, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["key", "source", "source_version", "version"]
     list_filter = ["version__policy", "version"]

@@ -92,23 +92,26 @@ class LockedQuerySet(models.QuerySet):
 
 
 class PolicyVersionQuerySet(LockedQuerySet):
-    """A published version's own row is frozen too, and no row becomes published in bulk:
+    """A published (or withdrawn) version's own row is frozen too, and no row becomes published in bulk:
     publishing is `services.version_publish`, which saves a draft's row (allowed: its stored status
     is still draft)."""
 
     def _check_unlocked(self) -> None:
-        if self.filter(status=PolicyVersion.Status.PUBLISHED).exists():
+        if self.filter(status__in=LOCKED_STATUSES).exists():
             raise VersionLockedError()
 
     def _check_new_rows(self, objs: list[Any]) -> None:
-        if any(obj.status == PolicyVersion.Status.PUBLISHED for obj in objs):
-            raise VersionLockedError()
+        if any(obj.status in LOCKED_STATUSES for obj in objs):
+            raise VersionLockedError()  # a version is published only by version_publish
 
 
 class PolicyVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        # Published by mistake and taken back: it no longer applies on any day, but stays frozen
+        # and visible, and the saved results pinned to it keep working.
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
     effective_date = models.DateField(
@@ -127,6 +130,18 @@ class PolicyVersion(models.Model):
         related_name="+",
     )
     notes = models.TextField(blank=True, help_text="What changed, in plain words.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    withdrawn_because = models.TextField(
+        blank=True, editable=False, help_text="Why the version was withdrawn."
+    )
     based_on = models.ForeignKey(
         "self",
         null=True,
@@ -170,6 +185,20 @@ class PolicyVersion(models.Model):
     def version_id(self) -> str:
         return self.effective_date.isoformat() if self.effective_date else ""
 
+    def label(self) -> str:
+        """How the admin names a version where one is chosen: a draft by the version it was
+        copied from and the day it was made, since drafts have no date of their own yet."""
+        if not self.is_draft:
+            return str(self)
+        words = [f"{self.policy.slug} draft"]
+        if self.effective_date:
+            words.append(f"for {self.version_id}")
+        if self.based_on_id is not None and self.based_on is not None:
+            words.append(f"from {self.based_on.version_id or 'a draft'}")
+        if self.created_at:
+            words.append(f"made {timezone.localdate(self.created_at).isoformat()}")
+        return " ".join(words)
+
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
@@ -184,14 +213,18 @@ class PolicyVersion(models.Model):
     # Why the guard is in save(): the rule "published versions never change" must hold for every
     # writer (admin, shell, loader), and the compiled cache relies on it.
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk and _stored_status(self.pk) == self.Status.PUBLISHED:
+        if self.pk and _stored_status(self.pk) in LOCKED_STATUSES:
             raise VersionLockedError(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        if self.pk and _stored_status(self.pk) == self.Status.PUBLISHED:
+        if self.pk and _stored_status(self.pk) in LOCKED_STATUSES:
             raise VersionLockedError(self)
         return super().delete(*args, **kwargs)
+
+
+# A withdrawn version was published: it stays as frozen as it was.
+LOCKED_STATUSES = (PolicyVersion.Status.PUBLISHED, PolicyVersion.Status.WITHDRAWN)
 
 
 def _stored_status(pk: int) -> str | None:
@@ -203,7 +236,7 @@ class VersionRecordQuerySet(LockedQuerySet):
 
     def _check_unlocked(self) -> None:
         path = self.model.version_path
-        if self.filter(**{f"{path}__status": PolicyVersion.Status.PUBLISHED}).exists():
+        if self.filter(**{f"{path}__status__in": LOCKED_STATUSES}).exists():
             raise VersionLockedError()
 
     def _check_new_rows(self, objs: list[Any]) -> None:
@@ -214,12 +247,10 @@ class VersionRecordQuerySet(LockedQuerySet):
         if rest:  # e.g. a choice: its question's version
             related = self.model._meta.get_field(first).related_model
             locked = related._base_manager.filter(
-                pk__in=owners, **{f"{rest}__status": PolicyVersion.Status.PUBLISHED}
+                pk__in=owners, **{f"{rest}__status__in": LOCKED_STATUSES}
             )
         else:
-            locked = PolicyVersion.objects.filter(
-                pk__in=owners, status=PolicyVersion.Status.PUBLISHED
-            )
+            locked = PolicyVersion.objects.filter(pk__in=owners, status__in=LOCKED_STATUSES)
         if locked.exists():
             raise VersionLockedError()
 
@@ -238,7 +269,7 @@ class VersionRecord(models.Model):
 
     def _check_unlocked(self) -> None:
         version = self.owning_version()
-        if version.pk and _stored_status(version.pk) == PolicyVersion.Status.PUBLISHED:
+        if version.pk and _stored_status(version.pk) in LOCKED_STATUSES:
             raise VersionLockedError(version)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -548,4 +579,3 @@ class Scenario(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
-

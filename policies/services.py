@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from . import analysis, catalog, engine, records, scenarios
@@ -136,7 +136,12 @@ def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
 
 
 def version_publish(
-    *, version: PolicyVersion, by: Any, effective_date: dt.date | None, notes: str
+    *,
+    version: PolicyVersion,
+    by: Any,
+    effective_date: dt.date | None,
+    notes: str,
+    past_confirmed: bool = True,
 ) -> PolicyVersion:
     """Publish a draft on `effective_date` with `notes` on what changed, recording who and when.
 
@@ -144,7 +149,11 @@ def version_publish(
     version is already published on that date, the checks report an error or a scenario fails.
     Publishing is serialised per policy by locking the policy's row, so of two admins publishing
     at once exactly one succeeds and the other is told why; the database's constraint of one
-    published version per date stands behind the lock."""
+    published version per date stands behind the lock.
+
+    With `past_confirmed=False` (the admin, until its admin ticks the confirmation) a date on or
+    before the version in effect's is refused too (`code="into_the_past"`): it would rewrite what
+    applied in the past and reach nobody today. The loader and tests publish history on purpose."""
     if effective_date is None:
         raise PublishRefused(
             "Give the day this version takes effect.", code="required", field="effective_date"
@@ -171,6 +180,16 @@ def version_publish(
                 code="date_taken",
                 field="effective_date",
             )
+        if not past_confirmed:
+            earlier = into_the_past(row, effective_date)
+            if earlier is not None:
+                raise PublishRefused(
+                    f"{effective_date.isoformat()} is not later than {earlier.version_id}, the "
+                    f"date of {earlier}, the version in effect: this version would apply only "
+                    "in the past. Choose a later date, or confirm that it goes into the past.",
+                    code="into_the_past",
+                    field="effective_date",
+                )
         report = version_report(version=row, effective_date=effective_date)
         if report.build_error:
             raise PublishRefused(
@@ -208,6 +227,76 @@ def version_publish(
         # Now for this request, and again once committed, for requests that read in between.
         catalog.forget_published_versions()
         transaction.on_commit(catalog.forget_published_versions)
+    return row
+
+
+def into_the_past(version: PolicyVersion, effective_date: dt.date) -> PolicyVersion | None:
+    """The version in effect today when `effective_date` is not later than its date (publishing
+    then changes only the past); None when the date is later, or nothing is in effect."""
+    in_effect = version_in_effect_for(version)
+    if in_effect is None or in_effect.effective_date is None:
+        return None
+    if in_effect.effective_date > catalog.today():  # nothing in effect yet: the earliest
+        return None
+    return in_effect if effective_date <= in_effect.effective_date else None
+
+
+@dataclass(frozen=True)
+class PastEffect:
+    """What publishing a version on a past day does: the days it would apply on, the version
+    people got on those days before, and that the version in effect today stays."""
+
+    start: dt.date
+    end: dt.date | None  # the day the next published version takes effect
+    replaces: PolicyVersion | None  # what applied on those days until now; None: nothing did
+    in_effect: PolicyVersion
+
+
+def past_effect(version: PolicyVersion, effective_date: dt.date) -> PastEffect | None:
+    in_effect = into_the_past(version, effective_date)
+    if in_effect is None:
+        return None
+    published = list(
+        PolicyVersion.objects.filter(
+            policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED
+        )
+        .exclude(pk=version.pk)
+        .select_related("policy")
+    )
+    later = sorted(
+        (row.effective_date for row in published if row.effective_date > effective_date),
+    )
+    replaces = engine.in_effect(
+        published, effective_date, effective_date=lambda r: r.effective_date
+    )
+    return PastEffect(effective_date, later[0] if later else None, replaces, in_effect)
+
+
+@transaction.atomic
+def version_withdraw(*, version: PolicyVersion, by: Any, because: str) -> PolicyVersion:
+    """Take back a mistaken publish: the version stops applying on any day (the one before it
+    applies again), stays frozen and visible, and results saved with it keep working. Recorded
+    like a publish: who, when and why."""
+    if not because.strip():
+        raise PublishRefused(
+            "Say in a few words why this version is withdrawn.", code="required", field="because"
+        )
+    list(Policy.objects.select_for_update().filter(pk=version.policy_id).values_list("pk"))
+    row = PolicyVersion.objects.select_related("policy").get(pk=version.pk)
+    if row.status != PolicyVersion.Status.PUBLISHED:
+        raise PublishRefused(f"{row} is not a published version.", code="not_published")
+    # The one write that changes a published row: the lock's queryset refuses updates, so this
+    # goes around it on purpose, touching nothing but the status and its record.
+    fields = {
+        "status": PolicyVersion.Status.WITHDRAWN,
+        "withdrawn_at": timezone.now(),
+        "withdrawn_by": by if getattr(by, "pk", None) else None,
+        "withdrawn_because": because.strip(),
+    }
+    models.QuerySet.update(PolicyVersion.objects.filter(pk=row.pk), **fields)
+    catalog.forget_published_versions()
+    transaction.on_commit(catalog.forget_published_versions)
+    row.refresh_from_db()
     return row
 
 

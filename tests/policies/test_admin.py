@@ -39,7 +39,9 @@ def test_posting_a_change_to_a_published_question_is_refused(staff_client):
     question = Question.objects.get(key="pet")
     url = reverse("admin:policies_question_change", args=[question.pk])
     response = staff_client.post(url, {"key": "pet", "text": "Changed?", "order": 0})
-    assert response.status_code == 403
+    # Refused with a message on the page it came from, not an error page.
+    assert response.status_code == 302
+    assert "is published" in staff_client.get(response["Location"]).content.decode()
     question.refresh_from_db()
     assert question.text == "Which pet?"
 
