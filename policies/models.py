@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from . import engine
 
@@ -92,9 +93,9 @@ class LockedQuerySet(models.QuerySet):
 
 
 class PolicyVersionQuerySet(LockedQuerySet):
-    """A published (or withdrawn) version's own row is frozen too, and no row becomes published in bulk:
-    publishing is `services.version_publish`, which saves a draft's row (allowed: its stored status
-    is still draft)."""
+    """A published (or withdrawn) version's own row is frozen too, and no row becomes published
+    in bulk: publishing is `services.version_publish`, which saves a draft's row (allowed: its
+    stored status is still draft)."""
 
     def _check_unlocked(self) -> None:
         if self.filter(status__in=LOCKED_STATUSES).exists():
