@@ -83,6 +83,8 @@ class Choice:
     key: str
     label: str
     help: str = ""
+    # Sensitive answers (health data, say) make a saved link private by default.
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ class Question:
     help: str = ""
     # An OR of conjunctions; empty means the question is always asked.
     shown_when: tuple[Conjunction, ...] = ()
+    # A choice the person can make (a plan, a tool), not a circumstance (who the users are):
+    # only these are varied by "what would change this".
+    actionable: bool = True
+    # The short message for an empty answer ("Choose how you get access"); empty: derived.
+    error: str = ""
 
     @property
     def choice_keys(self) -> tuple[str, ...]:
@@ -109,6 +116,9 @@ class Outcome:
     title: str
     text: str = ""
     detail: str = ""
+    # What to do, in one sentence: on a list item, its part of the line under the verdict; on a
+    # verdict, the words that lead that line in.
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,7 @@ class Item:
     reasons: tuple[str, ...]
     clauses: tuple[Clause, ...]
     rules: tuple[str, ...]
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,6 +339,7 @@ def _item(version: Version, outcome: Outcome | None, rules: list[Rule]) -> Item:
         reasons=tuple(dict.fromkeys(rule.reason for rule in rules if rule.reason)),
         clauses=tuple(clauses.values()),
         rules=tuple(rule.key for rule in rules),
+        action=outcome.action,
     )
 
 
@@ -465,6 +477,18 @@ def path_questions(version: Version, answers: Mapping[str, str]) -> tuple[Questi
     """The questions answered on the path, in order (for a check-your-answers page)."""
     on_path = walk(version, answers).answers
     return tuple(q for q in version.questions if q.key in on_path)
+
+
+def sensitive_answers(
+    version: Version, answers: Mapping[str, str]
+) -> tuple[tuple[Question, Choice], ...]:
+    """The answers on the path whose choice is marked sensitive, in question order."""
+    found = []
+    for question in path_questions(version, answers):
+        choice = question.choice(answers[question.key])
+        if choice is not None and choice.sensitive:
+            found.append((question, choice))
+    return tuple(found)
 
 
 def previous_question(version: Version, path: Path, key: str) -> Question | None:

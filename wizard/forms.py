@@ -101,9 +101,23 @@ class SaveResultForm(SaveAttemptForm):
         },
     )
 
-    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        slug: str,
+        sensitive: tuple[tuple[engine.Question, engine.Choice], ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.slug = slug
+        # A sensitive answer (the policy's data says which) makes the private choices the
+        # defaults: the outcome only, and a link that expires.
+        self.sensitive = [
+            {"question": question.text, "answer": choice.label} for question, choice in sensitive
+        ]
+        if sensitive and not self.is_bound:
+            self.initial["outcome_only"] = True
+            self.initial["expiry"] = Result.Expiry.MONTH
 
     @property
     def expires_in_days(self) -> int:
