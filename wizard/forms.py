@@ -30,9 +30,8 @@ class AnswerForm(forms.Form):
             choices=[(choice.key, choice.label) for choice in question.choices],
             widget=forms.RadioSelect,
             error_messages={
-                "required": f"Select an answer to “{question.text}”: "
-                + _choice_list(question)
-                + ".",
+                # Short, from the question's data; the choices are right below it on the page.
+                "required": question.error or f"Select an answer to “{question.text}”",
                 # The posted value is not echoed back: it came from outside the page.
                 "invalid_choice": "The answer sent is not one of the options. Select one of: "
                 + _choice_list(question)
