@@ -323,6 +323,8 @@ class _CompiledRules:
         # assembled lists are kept per match mask, up to a bound that keeps memory flat.
         self.assembled: dict[int, Assembled] = {}
         self.merged_items: dict[int, Item] = {}
+        # The longest remaining path per answers so far (`longest_remaining`).
+        self.longest: dict[tuple[tuple[str, str], ...], int] = {}
 
 
 def _item(version: Version, outcome: Outcome | None, rules: list[Rule]) -> Item:
@@ -513,18 +515,47 @@ def following_question(version: Version, path: Path, key: str) -> Question | Non
 
 
 def position(version: Version, path: Path, key: str) -> tuple[int, int]:
-    """(number of `key` on the path, about how many questions in all) for "Question 3 of about
-    6". The total counts the questions after `key` that are answered on the path or that the
-    answers so far do not rule out, so it can only shrink as answers come in."""
-    keys = [q.key for q in version.questions]
-    at = keys.index(key)
-    number = 1 + sum(1 for q in version.questions[:at] if q.key in path.answers)
-    ahead = sum(
-        1
-        for later in version.questions[at + 1 :]
-        if later.key in path.answers or _may_be_asked(later, path.answers)
-    )
-    return number, number + ahead
+    """(number of `key` on the path, at most how many questions in all) for "Question 3 of at
+    most 6". The most is the longest path the answers before `key` still allow, so it is never
+    less than the questions that will be asked, some answers reach it exactly, and it can only
+    stay or shrink as answers come in."""
+    before: dict[str, str] = {}
+    for question in version.questions:
+        if question.key == key:
+            break
+        if question.key in path.answers:
+            before[question.key] = path.answers[question.key]
+    number = 1 + len(before)
+    return number, len(before) + max(1, longest_remaining(version, before))
+
+
+def longest_remaining(version: Version, answers: Mapping[str, str]) -> int:
+    """How many more questions the longest way through the flow asks after `answers` (answers on
+    the path). Depth first over the choices of each next question, memoized per version: the
+    reachable prefixes are few (some thousands for the seeded policy)."""
+    memo = version._compiled.longest
+    start = tuple(answers.items())
+    if start in memo:
+        return memo[start]
+
+    def longest(current: dict[str, str]) -> int:
+        key = tuple(current.items())
+        found = memo.get(key)
+        if found is None:
+            question = next_question(version, current)
+            found = (
+                0
+                if question is None
+                else 1 + max(longest({**current, question.key: c.key}) for c in question.choices)
+            )
+            if len(memo) < LONGEST_MEMO_LIMIT:
+                memo[key] = found
+        return found
+
+    return longest(dict(answers))
+
+
+LONGEST_MEMO_LIMIT = 65536
 
 
 def _may_be_asked(question: Question, answers: Mapping[str, str]) -> bool:

@@ -99,13 +99,13 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             onwards = redirect_to_question(slug, following, changing=False)
         return cookie_state.store(request, onwards, slug, found.state(answers))
 
-    number, about = engine.position(version, path, key)
+    number, at_most = engine.position(version, path, key)
     shown = QuestionPage(
         version=found.version,
         question=asked,
         selected=path.answers.get(key) if form is None else form.selected,
         number=number,
-        about=about,
+        at_most=at_most,
         action_url=question_url(slug, key, changing=changing),
         back_url=back_url(slug, version, path, key, changing=changing),
     )
