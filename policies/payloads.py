@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import engine
-from .whatif import what_would_change
+from .whatif import preferred_changes
 
 if TYPE_CHECKING:
     from .catalog import VersionRef
@@ -215,7 +215,7 @@ def with_what_would_change(
     snapshot: dict[str, Any], version: engine.Version, decision: engine.Decision, limit: int = 3
 ) -> dict[str, Any]:
     """The snapshot plus the few smallest answer changes that would change the verdict."""
-    changes = what_would_change(version, dict(decision.answers), limit=limit)
+    changes = preferred_changes(version, dict(decision.answers), limit=limit)
     return {
         **snapshot,
         "what_would_change": [
