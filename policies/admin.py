@@ -149,14 +149,14 @@ class RecordOfDraft(LockedWhenPublished):
 class QuestionInline(LockedWhenPublished, admin.StackedInline):
     model = Question
     extra = 0
-    fields = ["order", "key", "text", "help", "shown_when"]
+    fields = ["order", "key", "text", "help", "error", "actionable", "shown_when"]
     show_change_link = True
 
 
 class OutcomeInline(LockedWhenPublished, admin.TabularInline):
     model = Outcome
     extra = 0
-    fields = ["table", "order", "key", "title", "text", "detail"]
+    fields = ["table", "order", "key", "title", "text", "detail", "action"]
 
 
 # Source links are web pages; a URL typed without a scheme means https.
@@ -957,7 +957,7 @@ def _answer_pairs(
 class ChoiceInline(LockedWhenPublished, admin.TabularInline):
     model = Choice
     extra = 0
-    fields = ["order", "key", "label", "help"]
+    fields = ["order", "key", "label", "help", "sensitive"]
 
 
 @admin.register(Question)

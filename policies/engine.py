@@ -83,6 +83,8 @@ class Choice:
     key: str
     label: str
     help: str = ""
+    # Sensitive answers (health data, say) make a saved link private by default.
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ class Question:
     help: str = ""
     # An OR of conjunctions; empty means the question is always asked.
     shown_when: tuple[Conjunction, ...] = ()
+    # A choice the person can make (a plan, a tool), not a circumstance (who the users are):
+    # only these are varied by "what would change this".
+    actionable: bool = True
+    # The short message for an empty answer ("Choose how you get access"); empty: derived.
+    error: str = ""
 
     @property
     def choice_keys(self) -> tuple[str, ...]:
@@ -109,6 +116,9 @@ class Outcome:
     title: str
     text: str = ""
     detail: str = ""
+    # What to do, in one sentence: on a list item, its part of the line under the verdict; on a
+    # verdict, the words that lead that line in.
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,7 @@ class Item:
     reasons: tuple[str, ...]
     clauses: tuple[Clause, ...]
     rules: tuple[str, ...]
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -312,6 +323,8 @@ class _CompiledRules:
         # assembled lists are kept per match mask, up to a bound that keeps memory flat.
         self.assembled: dict[int, Assembled] = {}
         self.merged_items: dict[int, Item] = {}
+        # The longest remaining path per answers so far (`longest_remaining`).
+        self.longest: dict[tuple[tuple[str, str], ...], int] = {}
 
 
 def _item(version: Version, outcome: Outcome | None, rules: list[Rule]) -> Item:
@@ -328,6 +341,7 @@ def _item(version: Version, outcome: Outcome | None, rules: list[Rule]) -> Item:
         reasons=tuple(dict.fromkeys(rule.reason for rule in rules if rule.reason)),
         clauses=tuple(clauses.values()),
         rules=tuple(rule.key for rule in rules),
+        action=outcome.action,
     )
 
 
@@ -467,6 +481,18 @@ def path_questions(version: Version, answers: Mapping[str, str]) -> tuple[Questi
     return tuple(q for q in version.questions if q.key in on_path)
 
 
+def sensitive_answers(
+    version: Version, answers: Mapping[str, str]
+) -> tuple[tuple[Question, Choice], ...]:
+    """The answers on the path whose choice is marked sensitive, in question order."""
+    found = []
+    for question in path_questions(version, answers):
+        choice = question.choice(answers[question.key])
+        if choice is not None and choice.sensitive:
+            found.append((question, choice))
+    return tuple(found)
+
+
 def previous_question(version: Version, path: Path, key: str) -> Question | None:
     """The answered question on the path just before `key` (where Back leads), if any."""
     previous = None
@@ -489,18 +515,47 @@ def following_question(version: Version, path: Path, key: str) -> Question | Non
 
 
 def position(version: Version, path: Path, key: str) -> tuple[int, int]:
-    """(number of `key` on the path, about how many questions in all) for "Question 3 of about
-    6". The total counts the questions after `key` that are answered on the path or that the
-    answers so far do not rule out, so it can only shrink as answers come in."""
-    keys = [q.key for q in version.questions]
-    at = keys.index(key)
-    number = 1 + sum(1 for q in version.questions[:at] if q.key in path.answers)
-    ahead = sum(
-        1
-        for later in version.questions[at + 1 :]
-        if later.key in path.answers or _may_be_asked(later, path.answers)
-    )
-    return number, number + ahead
+    """(number of `key` on the path, at most how many questions in all) for "Question 3 of at
+    most 6". The most is the longest path the answers before `key` still allow, so it is never
+    less than the questions that will be asked, some answers reach it exactly, and it can only
+    stay or shrink as answers come in."""
+    before: dict[str, str] = {}
+    for question in version.questions:
+        if question.key == key:
+            break
+        if question.key in path.answers:
+            before[question.key] = path.answers[question.key]
+    number = 1 + len(before)
+    return number, len(before) + max(1, longest_remaining(version, before))
+
+
+def longest_remaining(version: Version, answers: Mapping[str, str]) -> int:
+    """How many more questions the longest way through the flow asks after `answers` (answers on
+    the path). Depth first over the choices of each next question, memoized per version: the
+    reachable prefixes are few (some thousands for the seeded policy)."""
+    memo = version._compiled.longest
+    start = tuple(answers.items())
+    if start in memo:
+        return memo[start]
+
+    def longest(current: dict[str, str]) -> int:
+        key = tuple(current.items())
+        found = memo.get(key)
+        if found is None:
+            question = next_question(version, current)
+            found = (
+                0
+                if question is None
+                else 1 + max(longest({**current, question.key: c.key}) for c in question.choices)
+            )
+            if len(memo) < LONGEST_MEMO_LIMIT:
+                memo[key] = found
+        return found
+
+    return longest(dict(answers))
+
+
+LONGEST_MEMO_LIMIT = 65536
 
 
 def _may_be_asked(question: Question, answers: Mapping[str, str]) -> bool:

@@ -159,7 +159,9 @@ def _outcome(outcome: engine.Outcome) -> dict[str, Any]:
     return {
         "id": outcome.key,
         "title": outcome.title,
-        **_record(text=outcome.text.strip(), detail=outcome.detail.strip()),
+        **_record(
+            text=outcome.text.strip(), detail=outcome.detail.strip(), action=outcome.action.strip()
+        ),
     }
 
 
@@ -215,13 +217,21 @@ def _question(version: engine.Version, question: engine.Question) -> dict[str, A
         **_record(
             text=question.text.strip(),
             help=question.help.strip(),
+            error=question.error.strip(),
             shown_when=[_condition(version, conj) for conj in question.shown_when],
         ),
+        # Written only where it differs from the default (a question is actionable).
+        **({} if question.actionable else {"actionable": False}),
     }
 
 
 def _choice(choice: engine.Choice) -> dict[str, Any]:
-    return _Flow(id=choice.key, label=choice.label, **_record(help=choice.help.strip()))
+    return _Flow(
+        id=choice.key,
+        label=choice.label,
+        **_record(help=choice.help.strip()),
+        **({"sensitive": True} if choice.sensitive else {}),
+    )
 
 
 def _questions(versions: list[engine.Version], scopes: _Scopes) -> list[dict[str, Any]]:
@@ -498,12 +508,13 @@ def _as_loaded(version: engine.Version, slug: str, version_id: str) -> engine.Ve
                 q,
                 text=q.text.strip(),
                 help=q.help.strip(),
+                error=q.error.strip(),
                 choices=tuple(replace(c, help=c.help.strip()) for c in q.choices),
             )
             for q in version.questions
         ),
         outcomes=tuple(
-            replace(o, text=o.text.strip(), detail=o.detail.strip())
+            replace(o, text=o.text.strip(), detail=o.detail.strip(), action=o.action.strip())
             for table in engine.TABLES
             for o in version.outcomes_of(table)
         ),

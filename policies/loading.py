@@ -39,9 +39,9 @@ RECORD_KEYS = {
     "policy": {"slug", "title", "summary"},
     "version": {"id", "notes", "status"},
     "clause": {"id", "source", "url", "version", "quote"} | SCOPE_KEYS,
-    "question": {"id", "text", "help", "shown_when", "choices"} | SCOPE_KEYS,
-    "choice": {"id", "label", "help"} | SCOPE_KEYS,
-    "outcome": {"id", "title", "text", "detail"} | SCOPE_KEYS,
+    "question": {"id", "text", "help", "shown_when", "choices", "actionable", "error"} | SCOPE_KEYS,
+    "choice": {"id", "label", "help", "sensitive"} | SCOPE_KEYS,
+    "outcome": {"id", "title", "text", "detail", "action"} | SCOPE_KEYS,
     "rule": {"id", "when", "then", "reason", "cite", "priority"} | SCOPE_KEYS,
     "scenario": {"name", "as_of", "answers", "verdict", "must_include", "must_exclude"},
 }
@@ -349,6 +349,13 @@ class _Ids:
         self.seen[key] = where
 
 
+def _flag(record: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
+    value = record.get(key, default)
+    if not isinstance(value, bool):
+        raise SeedError(f"{where}: {key} must be true or false")
+    return value
+
+
 def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
     day = version.effective_date
     choices: dict[str, list[str]] = {}
@@ -357,7 +364,7 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
         if not _in_scope(q, day, where):
             continue
         question_ids.add(str(q["id"]), where)
-        question_choices = []
+        question_choices: list[dict[str, Any]] = []
         choice_ids = _Ids("choice", version, within=f"question {q['id']}")
         for j, c in enumerate(q.get("choices") or []):
             c = _check_keys(c, "choice", f"{where}.choices[{j}]")
@@ -368,9 +375,10 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                         "key": str(c["id"]),
                         "label": str(c.get("label", c["id"])),
                         "help": str(c.get("help", "")).strip(),
+                        "sensitive": _flag(c, "sensitive", False, where),
                     }
                 )
-        choices[str(q["id"])] = [c["key"] for c in question_choices]
+        choices[str(q["id"])] = [str(c["key"]) for c in question_choices]
         version.questions.append(
             {
                 "key": str(q["id"]),
@@ -378,6 +386,8 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                 "help": str(q.get("help", "")).strip(),
                 "shown_when": q.get("shown_when"),
                 "choices": question_choices,
+                "actionable": _flag(q, "actionable", True, where),
+                "error": str(q.get("error", "")).strip(),
                 "where": where,
             }
         )
@@ -413,6 +423,7 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                         "title": str(o.get("title", o["id"])),
                         "text": str(o.get("text", "")).strip(),
                         "detail": str(o.get("detail", "")).strip(),
+                        "action": str(o.get("action", "")).strip(),
                     }
                 )
     outcome_tables = {o["key"]: o["table"] for o in version.outcomes}
@@ -553,6 +564,8 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
                     help=q["help"],
                     choices=tuple(engine.Choice(**c) for c in q["choices"]),
                     shown_when=tuple(engine.conjunction(alt) for alt in q["shown_when"]),
+                    actionable=q["actionable"],
+                    error=q["error"],
                 )
                 for q in version.questions
             ),

@@ -332,6 +332,17 @@ class Question(VersionRecord):
     text = models.CharField(max_length=300)
     help = models.TextField(blank=True, verbose_name="why we ask")
     order = models.PositiveIntegerField(default=0)
+    actionable = models.BooleanField(
+        default=True,
+        help_text="A choice the person can make (a plan, a tool), not a circumstance (who the "
+        "users are, health data): only these are varied by “what would change this”.",
+    )
+    error = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The message when no answer is chosen, e.g. “Choose how you get access”. "
+        "Empty: “Select an answer to” and the question.",
+    )
     shown_when = models.JSONField(
         default=list,
         blank=True,
@@ -368,6 +379,11 @@ class Choice(VersionRecord):
     label = models.CharField(max_length=200)
     help = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
+    sensitive = models.BooleanField(
+        default=False,
+        help_text="A sensitive answer (health data, say): saving a link then defaults to the "
+        "outcome only, expiring after 30 days.",
+    )
 
     class Meta:
         ordering = ["question", "order", "pk"]
@@ -401,6 +417,12 @@ class Outcome(VersionRecord):
     )
     order = models.PositiveIntegerField(
         default=0, help_text="Order within its table; for verdicts, the strictest comes first."
+    )
+    action = models.TextField(
+        blank=True,
+        help_text="What to do, in one sentence, for the line under the verdict (steps: "
+        "preconditions; leave standing obligations empty). On a verdict: the words that lead "
+        "that line in.",
     )
 
     class Meta:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import engine
-from .whatif import what_would_change
+from .whatif import preferred_changes
 
 if TYPE_CHECKING:
     from .catalog import VersionRef
@@ -71,7 +71,59 @@ def decision_payload(
         "verdict_detail": item_payload(decision.verdict) if decision.verdict else None,
         "rules": list(decision.fired_rules),
         "revoke_url": None,  # set only in the API response that saved a result
+        "action": action_payload(decision),
     }
+
+
+def action_payload(decision: engine.Decision) -> dict[str, Any] | None:
+    """The line under the verdict: what to do now. The verdict's own action leads it in ("What
+    you can do instead:"); then the action of each step (preconditions carry one, standing
+    obligations none) and each sign-in method, in that order. All of it is policy data."""
+    if decision.verdict is None:
+        return None
+    items = [
+        {"table": table, "id": item.key, "text": item.action}
+        for table, listed in (
+            (engine.STEPS, decision.steps),
+            (engine.AUTH_METHODS, decision.auth_methods),
+        )
+        for item in listed
+        if item.action
+    ]
+    if not items and not decision.verdict.action:
+        return None
+    return {"lead": decision.verdict.action, "items": items}
+
+
+def with_sources(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot for reading: each clause once. Every cited clause gets a number in order of
+    first citation (the verdict, then sign-in, terms and steps); items keep their clauses and gain
+    `refs`, the numbers they cite, and `shown_reasons`, their reasons not given on an earlier
+    item; `sources` lists each clause once with its number. Works on
+    stored snapshots of any age, so saved results are shown the same way."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    sources: list[dict[str, Any]] = []
+    said: set[str] = set()  # reasons shown already: several items often rest on one rule
+
+    def refs(item: Mapping[str, Any]) -> dict[str, Any]:
+        cited = []
+        for clause in item.get("clauses", []):
+            key = (clause.get("id", ""), clause.get("quote", ""), clause.get("version", ""))
+            if key not in numbers:
+                numbers[key] = len(sources) + 1
+                sources.append({**clause, "number": numbers[key]})
+            cited.append(numbers[key])
+        fresh = [reason for reason in item.get("reasons", []) if reason not in said]
+        said.update(fresh)
+        return {**item, "refs": cited, "shown_reasons": fresh}
+
+    shown = dict(snapshot)
+    if snapshot.get("verdict_detail"):
+        shown["verdict_detail"] = refs(snapshot["verdict_detail"])
+    for table in engine.LIST_TABLES:
+        shown[table] = [refs(item) for item in snapshot.get(table, [])]
+    shown["sources"] = sources
+    return shown
 
 
 # A convention of the data, not of any one policy: clauses whose id starts with this are the
@@ -163,7 +215,7 @@ def with_what_would_change(
     snapshot: dict[str, Any], version: engine.Version, decision: engine.Decision, limit: int = 3
 ) -> dict[str, Any]:
     """The snapshot plus the few smallest answer changes that would change the verdict."""
-    changes = what_would_change(version, dict(decision.answers), limit=limit)
+    changes = preferred_changes(version, dict(decision.answers), limit=limit)
     return {
         **snapshot,
         "what_would_change": [

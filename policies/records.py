@@ -46,14 +46,24 @@ def build_by_pk(pk: int, *, policy: str, version_id: str) -> engine.Version:
                 text=q.text,
                 help=q.help,
                 choices=tuple(
-                    engine.Choice(key=c.key, label=c.label, help=c.help) for c in q.choices.all()
+                    engine.Choice(key=c.key, label=c.label, help=c.help, sensitive=c.sensitive)
+                    for c in q.choices.all()
                 ),
                 shown_when=tuple(engine.conjunction(alt) for alt in q.shown_when),
+                actionable=q.actionable,
+                error=q.error,
             )
             for q in questions
         ),
         outcomes=tuple(
-            engine.Outcome(table=o.table, key=o.key, title=o.title, text=o.text, detail=o.detail)
+            engine.Outcome(
+                table=o.table,
+                key=o.key,
+                title=o.title,
+                text=o.text,
+                detail=o.detail,
+                action=o.action,
+            )
             for o in sorted(outcomes, key=lambda o: (engine.TABLES.index(o.table), o.order, o.pk))
         ),
         rules=tuple(
@@ -89,11 +99,15 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
             help=q.help,
             order=order,
             shown_when=[engine.conditions_in_order(values, alt) for alt in q.shown_when],
+            actionable=q.actionable,
+            error=q.error,
         )
         for order, q in enumerate(values.questions)
     )
     Choice.objects.bulk_create(
-        Choice(question=row, key=c.key, label=c.label, help=c.help, order=order)
+        Choice(
+            question=row, key=c.key, label=c.label, help=c.help, order=order, sensitive=c.sensitive
+        )
         for row, q in zip(questions, values.questions, strict=True)
         for order, c in enumerate(q.choices)
     )
@@ -109,6 +123,7 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
             text=o.text,
             detail=o.detail,
             order=orders[o.table],
+            action=o.action,
         )
     Outcome.objects.bulk_create(outcomes.values())
     clauses = {

@@ -17,10 +17,14 @@ Semantics:
   that contains a change is not a smaller change) and whose completions all agree. A change that
   keeps the verdict, or leads to no verdict at all, is never reported. A change has at most
   MAX_EDITS edits; three arise only from one edit whose new questions need two answers.
+- Only questions marked actionable (choices the person can make, not circumstances) are edited
+  or settled.
 - Smallest first: fewest edits, then the least strict verdict (verdict outcomes are ordered
-  strictest first), then question order, then choice order. Changes to the same questions with
-  the same verdict whose choices form a cross product are one change with `alternatives` ("plan:
-  Bedrock, Vertex or Foundry"), so three ways of picking a plan do not crowd out another question.
+  strictest first), then question order, then choice order. `preferred_changes` then puts first,
+  among equally few edits, the changes that keep more of the earlier answers (the plan, the
+  tool). Changes to the same questions with the same verdict whose choices form a cross product
+  are one change with `alternatives` ("plan: Bedrock, Vertex or Foundry"), so three ways of
+  picking a plan do not crowd out another question.
 - Cost: before a candidate is evaluated, the rules (as bitmasks, built once per version) rule
   out most candidates that cannot give another verdict, and pairs are tried one target verdict
   at a time, least strict first, stopping once no untried pair could enter the result. Both only
@@ -98,6 +102,20 @@ def what_would_change(
     return tuple(_change(search, group) for group in _group(candidates, limit))
 
 
+def preferred_changes(
+    version: engine.Version, answers: Mapping[str, str], *, limit: int = 3
+) -> tuple[Change, ...]:
+    """The changes to show a person: of the smallest changes (twice `limit` of them), those with
+    fewest edits first and, among equally few, the one whose first edit comes latest in the flow,
+    since it keeps what the earlier questions settled (the plan, the tool) and changes a detail."""
+    position = {q.key: i for i, q in enumerate(version.questions)}
+    found = what_would_change(version, answers, limit=2 * limit)
+    ranked = sorted(
+        found, key=lambda change: (len(change.edits), -position[change.edits[0].question])
+    )
+    return tuple(ranked[:limit])
+
+
 def changes_by_question(
     version: engine.Version,
     answers: Mapping[str, str],
@@ -128,6 +146,8 @@ class _Facts:
     def __init__(self, version: engine.Version) -> None:
         questions = version.questions
         self.position = {q.key: i for i, q in enumerate(questions)}
+        # Only choices the person can make are varied, never circumstances (the data says which).
+        self.actionable = frozenset(q.key for q in questions if q.actionable)
         self.choices = {q.key: q.choice_keys for q in questions}
         self.choice_index = {q.key: {c: i for i, c in enumerate(q.choice_keys)} for q in questions}
         self.texts = {q.key: q.text for q in questions}
@@ -235,6 +255,7 @@ class _Search:
         self.edits = [
             (key, choice)
             for key, answer in self.base.items()
+            if key in facts.actionable
             for choice in facts.choices[key]
             if choice != answer
         ]
@@ -369,7 +390,9 @@ class _Search:
             verdict = decision.verdict.key if decision.verdict else None
             by_verdict[verdict] = by_verdict.get(verdict, 0) | bit
         position = self.facts.position
-        new = sorted(asked, key=position.__getitem__)
+        every_new = sorted(asked, key=position.__getitem__)
+        # A circumstance newly asked is not something to answer differently: it stays open.
+        new = [k for k in every_new if k in self.facts.actionable]
         wanted = set(by_verdict) - {self.current, None}
         for size in range(min(len(new), MAX_EDITS - len(edits)) + 1):
             for keys in itertools.combinations(new, size):
@@ -387,7 +410,7 @@ class _Search:
                     if len(hit) != 1 or hit[0] not in wanted:
                         continue
                     wanted.discard(hit[0])
-                    more = [k for k in new if asked[k] & consistent and k not in keys]
+                    more = [k for k in every_new if asked[k] & consistent and k not in keys]
                     item = leaves[(consistent & -consistent).bit_length() - 1][1].verdict
                     assert item is not None
                     settled = sorted(

@@ -30,9 +30,8 @@ class AnswerForm(forms.Form):
             choices=[(choice.key, choice.label) for choice in question.choices],
             widget=forms.RadioSelect,
             error_messages={
-                "required": f"Select an answer to “{question.text}”: "
-                + _choice_list(question)
-                + ".",
+                # Short, from the question's data; the choices are right below it on the page.
+                "required": question.error or f"Select an answer to “{question.text}”",
                 # The posted value is not echoed back: it came from outside the page.
                 "invalid_choice": "The answer sent is not one of the options. Select one of: "
                 + _choice_list(question)
@@ -101,9 +100,23 @@ class SaveResultForm(SaveAttemptForm):
         },
     )
 
-    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        slug: str,
+        sensitive: tuple[tuple[engine.Question, engine.Choice], ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.slug = slug
+        # A sensitive answer (the policy's data says which) makes the private choices the
+        # defaults: the outcome only, and a link that expires.
+        self.sensitive = [
+            {"question": question.text, "answer": choice.label} for question, choice in sensitive
+        ]
+        if sensitive and not self.is_bound:
+            self.initial["outcome_only"] = True
+            self.initial["expiry"] = Result.Expiry.MONTH
 
     @property
     def expires_in_days(self) -> int:

@@ -80,7 +80,7 @@ class QuestionPage:
     question: engine.Question
     selected: str | None
     number: int
-    about: int
+    at_most: int
     action_url: str
     back_url: str
 
@@ -92,7 +92,7 @@ class QuestionPage:
             "selected": self.selected,
             "first_choice": self.question.choices[0] if self.question.choices else None,
             "number": self.number,
-            "about": self.about,
+            "at_most": self.at_most,
             "action_url": self.action_url,
             "back_url": self.back_url,
             "error": None,

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from policies import catalog, engine
-from policies.payloads import payload_diff, snapshot_payload
+from policies.payloads import payload_diff, snapshot_payload, with_sources
 
 from . import cookie_state
 from .creators import created_secret, remember_created
@@ -75,7 +75,7 @@ def _newer_version(found: Result) -> catalog.VersionRef | None:
 def _share_context(found: Result, newer: catalog.VersionRef | None) -> dict[str, Any]:
     return {
         "result": found,
-        "snap": found.public_snapshot,
+        "snap": with_sources(found.public_snapshot),
         "newer": newer,
         "json_url": reverse("results:download", args=[found.token, "json"]),
         "markdown_url": reverse("results:download", args=[found.token, "md"]),

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from policies import catalog, engine
-from policies.payloads import snapshot_payload, with_what_would_change
+from policies.payloads import snapshot_payload, with_sources, with_what_would_change
 
 from . import cookie_state, progress
 from .creators import remember_created
@@ -99,13 +99,13 @@ def question(request: HtmxHttpRequest, slug: str, key: str) -> HttpResponse:
             onwards = redirect_to_question(slug, following, changing=False)
         return cookie_state.store(request, onwards, slug, found.state(answers))
 
-    number, about = engine.position(version, path, key)
+    number, at_most = engine.position(version, path, key)
     shown = QuestionPage(
         version=found.version,
         question=asked,
         selected=path.answers.get(key) if form is None else form.selected,
         number=number,
-        about=about,
+        at_most=at_most,
         action_url=question_url(slug, key, changing=changing),
         back_url=back_url(slug, version, path, key, changing=changing),
     )
@@ -128,12 +128,10 @@ def check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     path = engine.walk(found.engine_version, found.answers)
     if path.next_question is not None:
         return redirect_to_question(slug, path.next_question, changing=False)
-    return _render_check(request, found, SaveResultForm(slug=slug))
+    return _render_check(request, found)
 
 
-def _render_check(
-    request: HtmxHttpRequest, found: Progress, save_form: SaveResultForm, status: int = 200
-) -> HttpResponse:
+def _render_check(request: HtmxHttpRequest, found: Progress, status: int = 200) -> HttpResponse:
     version, slug = found.engine_version, found.slug
     path = engine.walk(version, found.answers)
     rows = []
@@ -156,7 +154,6 @@ def _render_check(
             "version": found.version,
             "preview": found.preview,
             "rows": rows,
-            "save_form": save_form,
             "back_url": (
                 question_url(slug, last, changing=False)
                 if last
@@ -185,7 +182,11 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and found.preview:
         messages.info(request, PREVIEW_NOT_SAVED)
         return redirect("wizard:result", slug=slug)
-    save_form = SaveResultForm(request.POST if request.method == "POST" else None, slug=slug)
+    save_form = SaveResultForm(
+        request.POST if request.method == "POST" else None,
+        slug=slug,
+        sensitive=engine.sensitive_answers(version, decision.answers),
+    )
     if request.method == "POST" and save_form.is_valid():
         try:
             saved, secret = result_create(
@@ -199,8 +200,10 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("results:saved", token=already.result.token)
         remember_created(request, saved.token, secret)
         return redirect("results:saved", token=saved.token)
-    snapshot = with_what_would_change(
-        snapshot_payload(found.version, version, decision), version, decision
+    snapshot = with_sources(
+        with_what_would_change(
+            snapshot_payload(found.version, version, decision), version, decision
+        )
     )
     return render(
         request,

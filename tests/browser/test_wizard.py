@@ -163,7 +163,8 @@ def test_with_javascript_each_answer_swaps_in_the_next_question(new_checker):
     page.screenshot(path=str(SCREENSHOTS / "result-print.png"), full_page=True)
     page.emulate_media(media="screen")
 
-    page.get_by_role("button", name="Save and see your result").click()
+    expect(page.locator("#action-line")).to_be_visible()
+    page.get_by_role("button", name="Save a link to this result").click()
     page.wait_for_url(re.compile(r"/r/[^/]+/saved/$"))
     expect(page.get_by_role("heading", name="Your result is saved")).to_be_visible()
     checker.check(page, "saved")
@@ -231,7 +232,11 @@ def test_without_javascript_every_step_works_by_post_redirect_get(new_checker):
     page.wait_for_url(url_is(f"/{SLUG}/check/"))
     expect(page.locator(".summary-list")).to_contain_text("People in my organization")
 
-    page.get_by_role("button", name="Save and see your result").click()
+    page.get_by_role("link", name="See your result").click()
+    page.wait_for_url(url_is(f"/{SLUG}/result/"))
+    expect(page.locator("#action-line")).to_be_visible()
+    checker.check(page, "result")
+    page.get_by_role("button", name="Save a link to this result").click()
     page.wait_for_url(re.compile(r"/r/[^/]+/saved/$"))
     checker.check(page, "saved")
     page.goto(page.locator(".share-link").first.get_attribute("href"))

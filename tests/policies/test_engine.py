@@ -286,10 +286,13 @@ def test_continue_moves_one_question_forward_on_the_path():
     assert engine.following_question(version, cat, "pet").key == "indoors"
 
 
-def test_position_counts_questions_that_may_still_be_asked():
+def test_position_counts_the_longest_path_the_answers_still_allow():
     version = make_version(PET_RULES)
     assert engine.position(version, engine.walk(version, {}), "pet") == (1, 3)
     cat = engine.walk(version, {"pet": "cat"})
     assert engine.position(version, cat, "indoors") == (2, 2)
     dog = engine.walk(version, {"pet": "dog"})
     assert engine.position(version, dog, "walks") == (2, 3)
+    # Going back to an earlier question counts from the answers before it only.
+    done = engine.walk(version, {"pet": "cat", "indoors": "yes"})
+    assert engine.position(version, done, "pet") == (1, 3)

@@ -227,7 +227,10 @@ def settled(version, current, edits, leaves, max_extra):
     """For each other verdict, the first of the fewest answers to new questions that give it in
     every completion: {verdict: (the edits with those answers, the questions still open)}."""
     position = {q.key: i for i, q in enumerate(version.questions)}
-    new = sorted({k for added, _ in leaves for k in added}, key=position.get)
+    new = sorted(
+        {k for added, _ in leaves for k in added if version.question(k).actionable},
+        key=position.get,
+    )
     found = {}
     for size in range(min(len(new), max_extra) + 1):
         for keys in itertools.combinations(new, size):
@@ -257,7 +260,13 @@ def reference_pool(version, answers, limit):
     decision = engine.evaluate(version, answers)
     base, current = dict(decision.answers), verdict_key(decision)
     pool, changing = {}, set()
-    singles = [(k, c) for k, a in base.items() for c in version.question(k).choice_keys if c != a]
+    singles = [
+        (k, c)
+        for k, a in base.items()
+        if version.question(k).actionable
+        for c in version.question(k).choice_keys
+        if c != a
+    ]
     for key, choice in singles:
         leaves = leaves_of(version, base, {key: choice})
         found = settled(version, current, {key: choice}, leaves, whatif.MAX_EDITS - 1)
@@ -340,7 +349,7 @@ def check_changes_by_question(version, answers):
     strictness = {o.key: i for i, o in enumerate(version.outcomes_of("verdict"))}
     for key, answer in base.items():
         for choice in version.question(key).choice_keys:
-            if choice == answer:
+            if choice == answer or not version.question(key).actionable:
                 continue
             leaves = leaves_of(version, base, {key: choice})
             verdicts = {verdict_key(d) for _, d in leaves} - {None}
@@ -412,13 +421,50 @@ def test_the_seeded_example_names_the_smallest_ways_out():
     }
     assert engine.evaluate(version, answers).verdict.key == "not_allowed"
     changes = whatif.what_would_change(version, answers)
+    # Handling PHI is a circumstance (phi is not actionable in the seed): never suggested.
     assert [(keys_of(c), c.verdict.key) for c in changes] == [
-        ({"phi": "no"}, "allowed"),
         ({"plan": "bedrock"}, "allowed_with_conditions"),
         ({"baa": "yes", "zdr": "yes"}, "allowed_with_conditions"),
     ]
-    assert [a.to_choice for a in changes[1].alternatives] == ["vertex", "foundry"]
-    assert changes[2].sentence.startswith(
+    assert [a.to_choice for a in changes[0].alternatives] == ["vertex", "foundry"]
+    assert changes[1].sentence.startswith(
         "With “Has your organization executed a Business Associate Agreement (BAA) with "
         "Anthropic?” answered “Yes” and “Has Anthropic enabled Zero Data Retention (ZDR)"
     )
+
+
+@pytest.mark.parametrize("key", seeded_params())
+def test_circumstances_are_never_suggested_as_changes(key):
+    version = seeded_versions()[key]
+    fixed = {q.key for q in version.questions if not q.actionable}
+    assert {"audience", "phi"} <= fixed
+    for answers in list(analysis.reachable_answer_sets(version))[::11]:
+        for change in whatif.what_would_change(version, answers):
+            assert not {e.question for e in (*change.edits, *change.alternatives)} & fixed
+
+
+def test_the_preferred_change_keeps_the_plan_and_tool_when_a_detail_will_do():
+    version = seeded_versions()[NEWEST]
+    hospital = {
+        "plan": "enterprise",
+        "tool": "claude_code",
+        "audience": "my_organization",
+        "phi": "yes",
+        "baa": "yes",
+        "zdr": "yes",
+        "surface": "cloud",
+    }
+    saas = {
+        "plan": "console",
+        "tool": "own_app",
+        "audience": "customers",
+        "end_user_credentials": "users_claude_accounts",
+        "phi": "no",
+    }
+
+    assert keys_of(whatif.preferred_changes(version, hospital)[0]) == {"surface": "local"}
+    first, second = whatif.preferred_changes(version, saas)[:2]
+    assert {keys_of(first)["end_user_credentials"], keys_of(second)["end_user_credentials"]} == {
+        "our_account",
+        "users_api_keys",
+    }

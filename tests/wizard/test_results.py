@@ -160,7 +160,7 @@ def form_attempt(html: str) -> str:
 def test_the_same_save_form_sent_twice_saves_one_result(client):
     small_policy()
     answer_all(client, pet="cat")
-    attempt = form_attempt(client.get(reverse("wizard:check", args=["pets"])).content.decode())
+    attempt = form_attempt(client.get(reverse("wizard:result", args=["pets"])).content.decode())
 
     first = client.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
     second = client.post(reverse("wizard:result", args=["pets"]), {"attempt": attempt})
@@ -175,7 +175,7 @@ def test_each_new_page_saves_a_new_result(client):
     small_policy()
     answer_all(client, pet="cat")
     for _ in range(2):
-        page = client.get(reverse("wizard:check", args=["pets"])).content.decode()
+        page = client.get(reverse("wizard:result", args=["pets"])).content.decode()
         client.post(reverse("wizard:result", args=["pets"]), {"attempt": form_attempt(page)})
 
     assert Result.objects.count() == 2
@@ -214,7 +214,7 @@ def test_the_same_recheck_form_sent_twice_saves_one_new_result(client):
 def test_the_same_save_form_sent_twice_at_once_saves_one_result(client):
     small_policy()
     answer_all(client, pet="cat")
-    attempt = form_attempt(client.get(reverse("wizard:check", args=["pets"])).content.decode())
+    attempt = form_attempt(client.get(reverse("wizard:result", args=["pets"])).content.decode())
 
     def save() -> str:
         same_browser = client.__class__()  # the same cookies, its own connection

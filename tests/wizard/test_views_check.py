@@ -74,16 +74,16 @@ def test_it_leaves_out_questions_off_the_path(client):
     assert "Will you walk it daily?" not in html
 
 
-def test_it_offers_to_save_the_result_with_privacy_options(client):
+def test_it_leads_to_the_result_without_a_save_form(client):
     small_policy()
     answer_all(client, pet="cat")
 
     html = client.get(CHECK_URL).content.decode()
 
-    assert f'<form method="post" action="{reverse("wizard:result", args=["pets"])}"' in html
-    assert 'name="outcome_only"' in html
-    assert 'name="expiry" value="30"' in html
-    assert "Save and see your result" in html
+    assert f'<a href="{reverse("wizard:result", args=["pets"])}" class="button"' in html
+    assert "See your result" in html
+    assert 'name="outcome_only"' not in html
+    assert '<form method="post" action="' + reverse("wizard:result", args=["pets"]) not in html
 
 
 def test_the_back_link_goes_to_the_last_question(client):
@@ -163,14 +163,3 @@ def test_an_htmx_request_gets_the_check_partial_and_pushes_its_url(client):
     assert '<div id="check-answers">' in html
     assert response["HX-Push-Url"] == CHECK_URL
     assert "HX-Request" in response["Vary"]
-
-
-def test_the_save_form_is_a_plain_form_that_ignores_a_double_click(client):
-    small_policy()
-    answer_all(client, pet="cat")
-
-    html = client.get(CHECK_URL).content.decode()
-
-    form = re.search(r"<form[^>]*>", html).group(0)
-    assert "hx-post" not in form  # saving leads to a new page, the result's own link
-    assert "data-prevent-double-click" in form

@@ -63,21 +63,43 @@ def test_it_shows_the_version_used(client):
     )
 
 
-def test_it_lists_numbered_steps_with_reasons_and_cited_clauses(client):
+def test_it_lists_numbered_steps_with_reasons_and_numbered_references(client):
     small_policy()
     answer_all(client, pet="dog", walks="yes")
 
     html = client.get(RESULT_URL).content.decode()
 
     steps = html[html.index('<ol class="steps">') : html.index("</ol>")]
-    assert '<h3 class="heading-m">Leash</h3>' in steps
+    assert "Leash" in steps
+    assert '<a href="#source-1" aria-label="source 1">[1]</a>' in steps
     assert "Text for leash." in steps
     assert "<li><p>Because of dog-leash.</p></li>" in steps
+    assert "The quoted words." not in steps
+    sources = html[html.index('id="sources-title"') :]
+    assert '<li class="source" id="source-1">' in sources
     assert (
-        '<blockquote class="citation__quote" cite="https://example.com/terms">'
+        '<blockquote class="source__quote" cite="https://example.com/terms">'
         "<p>The quoted words.</p></blockquote>"
-    ) in steps
-    assert '<a href="https://example.com/terms">Example terms</a>, version 2025-01-01' in steps
+    ) in sources
+    assert '<a href="https://example.com/terms">Example terms</a>, page as of 2025-01-01' in sources
+
+
+def test_each_clause_is_quoted_once_however_many_items_cite_it(client):
+    version = small_policy(published=False)
+    shared = ClauseFactory(version=version, key="shared", quote="Said once only.")
+    for key in ("first", "second", "third"):
+        outcome = OutcomeFactory(version=version, table=Outcome.Table.STEP, key=key, title=key)
+        RuleFactory(version=version, key=f"{key}-for-all", outcome=outcome, clauses=[shared])
+    publish(version)
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    assert html.count("Said once only.") == 1
+    quoted = html[: html.index("Said once only.")]
+    number = quoted[quoted.rindex('id="source-') :].split('"')[1].removeprefix("source-")
+    steps = html[html.index('<ol class="steps">') : html.index("</ol>")]
+    assert steps.count(f'href="#source-{number}"') == 3
 
 
 def test_a_strict_verdict_wins_and_is_shown(client):
@@ -112,7 +134,7 @@ def test_it_shows_auth_methods_with_their_set_up_detail_as_plain_text(client):
 
     html = client.get(RESULT_URL).content.decode()
 
-    assert '<h2 class="heading-l" id="auth-methods-title">How to authenticate</h2>' in html
+    assert '<h2 class="heading-m" id="auth-methods-title">How to sign in</h2>' in html
     assert "Use a token" in html
     assert (
         '<pre class="detail">export PET_TOKEN=&#x27;&lt;your token&gt;&#x27;\npets --login</pre>'
@@ -136,8 +158,11 @@ def test_it_lists_the_terms_with_links_to_their_clauses(client):
 
     html = client.get(RESULT_URL).content.decode()
 
-    terms_section = html[html.index('id="terms-title"') :]
-    assert '<a href="https://example.com/pet-terms">Pet terms</a> (version v7)' in terms_section
+    terms_section = html[html.index('id="terms-title"') : html.index('id="sources-title"')]
+    assert "<strong>Pet terms</strong>" in terms_section
+    assert 'href="#source-' in terms_section
+    sources = html[html.index('id="sources-title"') :]
+    assert '<a href="https://example.com/pet-terms">Pet terms</a>, page as of v7' in sources
 
 
 def test_it_links_security_and_trust_pages_from_the_versions_clauses(client):
@@ -367,3 +392,87 @@ def test_the_seeded_policy_words_strict_verdicts_plainly(seeded, client, answers
     assert f'<div class="panel panel--{verdict}">' in html
     title = {"not_allowed": "Not allowed", "unclear": "Unclear"}[verdict]
     assert f'<h1 class="panel__title">{title}' in html
+
+
+def test_the_save_form_is_a_plain_form_that_ignores_a_double_click(client):
+    small_policy()
+    answer_all(client, pet="cat")
+
+    html = client.get(RESULT_URL).content.decode()
+
+    form = re.search(r'<form method="post" action="' + RESULT_URL + '"[^>]*>', html).group(0)
+    assert "hx-post" not in form  # saving leads to a new page, the result's own link
+    assert "data-prevent-double-click" in form
+    assert "Save a link to this result</button>" in html
+
+
+HOSPITAL = {
+    "plan": "enterprise",
+    "tool": "claude_code",
+    "audience": "my_organization",
+    "phi": "yes",
+    "baa": "yes",
+    "zdr": "yes",
+    "surface": "cloud",
+}
+
+
+@needs_seed
+def test_finishing_the_wizard_shows_the_result_without_writing_a_row(seeded, client):
+    answer_all(client, "claude-code", **HOSPITAL)
+
+    with CaptureQueriesContext(connection) as queries:
+        check = client.get(reverse("wizard:check", args=["claude-code"]))
+        result = client.get(reverse("wizard:result", args=["claude-code"]))
+
+    assert check.status_code == result.status_code == 200
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert not Result.objects.exists()
+    assert '<div class="panel panel--not_allowed">' in result.content.decode()
+
+
+@needs_seed
+def test_a_sensitive_answer_makes_outcome_only_and_30_days_the_defaults(seeded, client):
+    answer_all(client, "claude-code", **HOSPITAL)
+
+    html = client.get(reverse("wizard:result", args=["claude-code"])).content.decode()
+
+    save = html[html.index('id="save-title"') :]
+    assert re.search(r'name="outcome_only"[^>]*value="1" checked', save, re.S)
+    assert re.search(r'value="30"\s+id="[^"]+"\s+checked', save)
+    assert "Because you answered “Yes” to “Will it handle protected health" in save
+
+
+@needs_seed
+def test_without_a_sensitive_answer_the_link_shares_everything_and_never_expires(seeded, client):
+    answer_all(client, "claude-code", plan="pro", tool="claude_code", audience="just_me", phi="no")
+
+    html = client.get(reverse("wizard:result", args=["claude-code"])).content.decode()
+
+    save = html[html.index('id="save-title"') :]
+    assert not re.search(r'name="outcome_only"[^>]*checked', save, re.S)
+    assert re.search(r'value="0"\s+id="[^"]+"\s+checked', save)
+    assert "Because you answered" not in save
+
+
+@needs_seed
+def test_the_result_leads_with_what_to_do_and_puts_preconditions_first(seeded, client):
+    answer_all(client, "claude-code", **HOSPITAL)
+
+    html = client.get(reverse("wizard:result", args=["claude-code"])).content.decode()
+
+    panel = html[html.index('<div class="panel panel--not_allowed">') :]
+    panel = panel[: panel.index("</div>")]
+    assert '<p class="panel__action" id="action-line">' in panel
+    assert "<strong>What you can do instead:</strong>" in panel
+    assert "Run Claude Code locally only" in panel
+    steps = html[html.index('<ol class="steps">') : html.index("</ol>")]
+    titles = re.findall(r'<h3 class="heading-s">([^<]+)', steps)
+    assert titles[0] == "Use local surfaces only"
+    assert titles[-1] == "Follow the Anthropic Usage Policy"
+    assert "The alternative to use instead</h2>" in html

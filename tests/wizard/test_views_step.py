@@ -65,7 +65,7 @@ def test_it_renders_the_question_as_radios_named_by_the_question_id(client):
         assert re.search(rf'<input[^>]+type="radio"[^>]+name="pet"[^>]+value="{choice}"', html)
         assert f'<label class="radios__label" for="pet-{choice}">' in html
     assert "<summary" in html and "Why we ask" in html
-    assert "Question 1 of about 2" in html
+    assert "Question 1 of at most 2" in html
     assert "csrfmiddlewaretoken" in html
     assert "There is a problem" not in html
 
@@ -114,11 +114,22 @@ def test_it_rejects_an_empty_answer(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count("There is a problem") == 1
-    assert '<a href="#pet-cat">Select an answer to “Which pet?”: Cat, Dog or Fish.</a>' in html
+    assert '<a href="#pet-cat">Select an answer to “Which pet?”</a>' in html
+    assert "Cat, Dog or Fish" not in html  # the choices are right there, not repeated
     assert '<p id="pet-error" class="error-message">' in html
     assert 'aria-describedby="pet-error"' in html
     assert "<title>Error: Which pet?" in html
     assert stored(client)["answers"] == {}
+
+
+def test_an_empty_answer_gets_the_questions_own_short_message(seeded, client):
+    client.post(reverse("wizard:policy_start", args=["claude-code"]))
+
+    response = client.post(reverse("wizard:question", args=["claude-code", "plan"]), {})
+
+    html = response.content.decode()
+    assert html.count("Choose how you get access to Claude") == 2  # the summary, the radios
+    assert "Claude Free," not in html
 
 
 def test_it_rejects_an_unknown_choice_naming_the_allowed_ones(client):
@@ -163,7 +174,7 @@ def test_it_shows_the_progress_along_the_path(client):
 
     html = client.get(question_url("walks")).content.decode()
 
-    assert "Question 2 of about 2" in html
+    assert "Question 2 of at most 2" in html
 
 
 def test_it_redirects_a_skipped_step_to_the_first_unanswered_question(client):
@@ -627,7 +638,7 @@ def test_an_htmx_request_gets_the_question_partial_and_pushes_its_url(client):
         f'<a href="{question_url("pet")}" class="back-link" id="back-link" hx-swap-oob="true">'
         in html
     )
-    assert '<div id="question-form">' in html and "Question 2 of about 2" in html
+    assert '<div id="question-form">' in html and "Question 2 of at most 2" in html
     assert "csrfmiddlewaretoken" in html
     assert response["HX-Push-Url"] == question_url("walks")
     assert "HX-Request" in response["Vary"]
