@@ -10,14 +10,24 @@ rules no scenario exercises. The admin shows it on every view and save of a vers
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from . import analysis, catalog, engine, records, scenarios
-from .models import Policy, PolicyVersion, VersionLockedError
+from . import analysis, catalog, citations, engine, quotes, records, scenarios
+from .loading import sha256_of
+from .models import (
+    Policy,
+    PolicyVersion,
+    Snapshot,
+    SourceDocument,
+    VersionLockedError,
+    is_web_url,
+)
 
 
 class PublishRefused(Exception):
@@ -100,11 +110,17 @@ def version_report(
             skipped.append((case, _why_not(case, day, as_draft)))
     return VersionReport(
         built,
-        findings=analysis.check(built),
+        findings=_errors_first(
+            analysis.check(built) + citations.check(built, catalog.sources_of(built), day)
+        ),
         runs=runs,
         skipped=skipped,
         uncovered=scenarios.uncovered_rules(built, runs),
     )
+
+
+def _errors_first(findings: list[analysis.Finding]) -> list[analysis.Finding]:
+    return sorted(findings, key=lambda f: f.severity != analysis.ERROR)
 
 
 def _why_not(case: scenarios.Scenario, day: dt.date | None, is_draft: bool) -> str:
@@ -231,3 +247,93 @@ def version_in_effect_for(version: PolicyVersion) -> PolicyVersion | None:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# --- snapshots ------------------------------------------------------------------------------------
+
+
+class SnapshotRefused(Exception):
+    """Nothing was stored; the message says why."""
+
+
+# Tracking parameters in bare URLs are no more a change of the page than link targets are
+# (which `quotes.normalise` drops).
+_TRACKING = re.compile(r"([?&])(?:utm_[a-z]+|gclid|fbclid|mc_[a-z]+|ref_src)=[^&\s)\]>\"']*&?")
+
+
+def comparable(text: str) -> str:
+    """The form in which two copies of a page are the same page: `quotes.normalise` of the text
+    without tracking parameters."""
+    return quotes.normalise(_TRACKING.sub(r"\1", text))
+
+
+def document_for(name: str) -> SourceDocument:
+    """A document by key, by the URL clauses cite, or by one of its earlier URLs."""
+    found = SourceDocument.objects.filter(Q(key=name) | Q(url=name)).first()
+    if found is None and is_web_url(name):
+        found = next(
+            (d for d in SourceDocument.objects.all() if name in (d.other_urls or [])), None
+        )
+    if found is None:
+        raise SnapshotRefused(
+            f"No source document {name!r}; give a document's key or the URL its clauses cite."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    snapshot: Snapshot | None  # None: the text is that of the copy before it
+    unchanged_since: dt.date | None = None
+    replaced: bool = False
+
+
+def snapshot_record(
+    *,
+    document: SourceDocument,
+    text: str,
+    date: dt.date,
+    by: Any = None,
+    note: str = "",
+    provenance: dict[str, Any] | None = None,
+    replace: bool = False,
+) -> SnapshotResult:
+    """Store a page's text as seen on `date`, unless it is the same page as the latest copy on
+    or before that date (then nothing is stored). A second copy on one date replaces the first
+    only with `replace`. SnapshotRefused, nothing written, otherwise."""
+    if date > today():
+        raise SnapshotRefused(f"{date.isoformat()} is in the future; give the day it was seen.")
+    if not text.strip():
+        raise SnapshotRefused("The text is empty.")
+    with transaction.atomic():
+        earlier = (
+            Snapshot.objects.select_for_update()
+            .filter(document=document, date__lte=date)
+            .order_by("-date")
+            .first()
+        )
+        if earlier is not None and comparable(earlier.text) == comparable(text):
+            return SnapshotResult(None, unchanged_since=earlier.date)
+        fields = {
+            "text": text,
+            "sha256": sha256_of(text),
+            "note": note.strip(),
+            "provenance": provenance or {},
+            "recorded_by": by if getattr(by, "pk", None) else None,
+            "recorded_at": timezone.now(),
+        }
+        if earlier is not None and earlier.date == date:
+            if not replace:
+                raise SnapshotRefused(
+                    f"{document.key} already has a copy of {date.isoformat()}; replace it with "
+                    "--replace (in the admin: tick “replace”)."
+                )
+            for name, value in fields.items():
+                setattr(earlier, name, value)
+            earlier.save()
+            return SnapshotResult(earlier, replaced=True)
+        return SnapshotResult(Snapshot.objects.create(document=document, date=date, **fields))
+
+
+def today() -> dt.date:
+    return catalog.today()
