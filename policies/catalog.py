@@ -34,7 +34,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import citations, engine, quotes, records, scenarios
@@ -245,6 +246,8 @@ def version_as_of(*, candidate: VersionRef, as_of: dt.date | None) -> VersionRef
 _compiled: dict[int, engine.Version] = {}
 # slug -> (expires at, generation seen, versions)
 _published: dict[str, tuple[float, int | None, tuple[VersionRef, ...]]] = {}
+# version pk -> (expires at, generation seen, reworded clauses), see `reworded`
+_reworded: dict[int, tuple[float, int | None, dict[str, list[dict[str, str]]]]] = {}
 _lock = threading.Lock()
 
 GENERATION_KEY = "policies.catalog:generation"
@@ -268,9 +271,10 @@ def published_versions(slug: str) -> tuple[VersionRef, ...]:
     cached = _published.get(slug)
     if cached is not None and cached[0] > now and cached[1] == generation:
         return cached[2]
-    rows = (
+    rows = list(
         PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
         .select_related("policy")
+        .annotate(review_count=_review_count())
         .order_by("-effective_date")
     )
     versions = tuple(ref(row) for row in rows)
@@ -278,7 +282,25 @@ def published_versions(slug: str) -> tuple[VersionRef, ...]:
     if versions and ttl > 0:  # unknown slugs are not kept, so junk requests cannot grow the cache
         with _lock:
             _published[slug] = (now + ttl, generation, versions)
+            # A version without reviewed drift needs no query for it on a result page.
+            for row in rows:
+                if not row.review_count:
+                    _reworded[row.pk] = (now + ttl, generation, {})
     return versions
+
+
+def _review_count() -> Coalesce:
+    """The number of reviewed drift findings of each version, in the same query."""
+    return Coalesce(
+        Subquery(
+            DriftReview.objects.filter(version=OuterRef("pk"))
+            .order_by()
+            .values("version")
+            .annotate(count=Count("pk"))
+            .values("count")[:1]
+        ),
+        0,
+    )
 
 
 def forget_published_versions() -> None:
@@ -286,6 +308,7 @@ def forget_published_versions() -> None:
     lists at once, and every process sharing the cache on its next request."""
     with _lock:
         _published.clear()
+        _reworded.clear()
     try:
         cache.add(GENERATION_KEY, 0, timeout=None)  # atomic: of two first publishes, one adds
         try:
@@ -300,6 +323,7 @@ def clear_cache() -> None:
     with _lock:
         _compiled.clear()
         _published.clear()
+        _reworded.clear()
 
 
 def published_policies() -> list[PolicyListing]:
@@ -693,16 +717,20 @@ class SourcePage:
 
 
 def source_page(document: str, day: object, quote: str = "") -> SourcePage:
-    """The stored copy of `document` as of `day`, with `quote` (if given) highlighted. Two
-    queries. LookupFailed when there is no such document or copy."""
+    """The stored copy of `document` as of `day` (a date, or "latest"), with `quote` (if given)
+    highlighted. Two queries. LookupFailed when there is no such document or copy."""
+    row = SourceDocument.objects.filter(key=document).first()
+    if row is None:
+        raise LookupFailed({"document": f"No source document {document!r}."})
+    snapshots = list(Snapshot.objects.filter(document=row).order_by("date").values("date", "text"))
+    if day == "latest" and snapshots:
+        day = snapshots[-1]["date"]
     try:
         date = parse_date(day, "date")
     except AsOfError:
-        raise LookupFailed({"date": "No such copy."}) from None
-    row = SourceDocument.objects.filter(key=document).first()
-    if row is None or date is None:
-        raise LookupFailed({"document": f"No source document {document!r}."})
-    snapshots = list(Snapshot.objects.filter(document=row).order_by("date").values("date", "text"))
+        date = None
+    if date is None:
+        raise LookupFailed({"date": f"No copy of {document} as of {day!r}."})
     text = next((s["text"] for s in snapshots if s["date"] == date), None)
     if text is None:
         raise LookupFailed({"date": f"No copy of {document} as of {date.isoformat()}."})
@@ -733,3 +761,24 @@ def clause_source_page(slug: str, version_id: str, clause_key: str) -> SourcePag
         raise LookupFailed({"clause": f"No quoted clause {clause_key!r} in {version}."})
     page = source_page(clause.document, clause.version, clause.quote)
     return replace(page, later_statement=clause.later_statement)
+
+
+def reworded(version: VersionRef) -> dict[str, list[dict[str, str]]]:
+    """Per clause, the reviewed drift a result shows under its quote ("the page was reworded on
+    DATE (reviewed: meaning unchanged)"). Kept like the lists of published versions (a review
+    calls `forget_published_versions`), so a result page makes no query for it while cached."""
+    now = time.monotonic()
+    generation = _generation()
+    cached = _reworded.get(version.pk)
+    if cached is not None and cached[0] > now and cached[1] == generation:
+        return cached[2]
+    shown: dict[str, list[dict[str, str]]] = {}
+    for (clause, since), review in sorted(reviews(version).items()):
+        shown.setdefault(clause, []).append(
+            {"since": since.isoformat(), "verdict": review.verdict.lower()}
+        )
+    ttl = settings.POLICY_VERSIONS_CACHE_SECONDS
+    if ttl > 0 and not version.is_draft:
+        with _lock:
+            _reworded[version.pk] = (now + ttl, generation, shown)
+    return shown

@@ -537,7 +537,7 @@ class SourceDocument(models.Model):
         return self.title or self.key
 
     def get_absolute_url(self) -> str:
-        return reverse("wizard:source_document", args=[self.key])
+        return reverse("sources:document", args=[self.key])
 
     def clean(self) -> None:
         urls = self.other_urls
@@ -581,7 +581,7 @@ class Snapshot(models.Model):
         return f"{self.document.key} as of {self.date.isoformat()}"
 
     def get_absolute_url(self) -> str:
-        return reverse("wizard:source_snapshot", args=[self.document.key, self.date.isoformat()])
+        return reverse("sources:snapshot", args=[self.document.key, self.date.isoformat()])
 
 
 class DriftReview(models.Model):

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from policies import catalog, engine
-from policies.payloads import snapshot_payload, with_what_would_change
+from policies.payloads import snapshot_payload, with_reviewed_drift, with_what_would_change
 
 from . import cookie_state, progress
 from .creators import remember_created
@@ -202,6 +202,7 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
     snapshot = with_what_would_change(
         snapshot_payload(found.version, version, decision), version, decision
     )
+    snapshot = with_reviewed_drift(snapshot, catalog.reworded(found.version))
     return render(
         request,
         "wizard/result.html",

@@ -77,7 +77,8 @@ def test_it_lists_numbered_steps_with_reasons_and_cited_clauses(client):
         '<blockquote class="citation__quote" cite="https://example.com/terms">'
         "<p>The quoted words.</p></blockquote>"
     ) in steps
-    assert '<a href="https://example.com/terms">Example terms</a>, version 2025-01-01' in steps
+    assert '<a href="https://example.com/terms#:~:text=The%20quoted%20words">' in steps
+    assert "Example terms</a>, quoted from the page as of 2025-01-01." in steps
 
 
 def test_a_strict_verdict_wins_and_is_shown(client):
@@ -137,7 +138,8 @@ def test_it_lists_the_terms_with_links_to_their_clauses(client):
     html = client.get(RESULT_URL).content.decode()
 
     terms_section = html[html.index('id="terms-title"') :]
-    assert '<a href="https://example.com/pet-terms">Pet terms</a> (version v7)' in terms_section
+    assert '<a href="https://example.com/pet-terms#:~:text=' in terms_section
+    assert "Pet terms</a> (as of v7)" in terms_section
 
 
 def test_it_links_security_and_trust_pages_from_the_versions_clauses(client):
