@@ -21,6 +21,7 @@ from django.utils import timezone
 from . import analysis, catalog, citations, engine, quotes, records, scenarios
 from .loading import sha256_of
 from .models import (
+    DriftReview,
     Policy,
     PolicyVersion,
     Snapshot,
@@ -337,3 +338,35 @@ def snapshot_record(
 
 def today() -> dt.date:
     return catalog.today()
+
+
+class ReviewRefused(Exception):
+    """The finding cannot be marked reviewed; the message says why."""
+
+
+def drift_review(
+    *, version: PolicyVersion, clause: str, since: dt.date, note: str, by: Any
+) -> DriftReview:
+    """Record that an admin read the page where it no longer holds a clause's quote and found the
+    meaning unchanged. Only for a finding `check_sources` reports; every worker's results show it
+    on their next request."""
+    if not note.strip():
+        raise ReviewRefused("Say what changed on the page and why the clause still holds.")
+    findings = catalog.drift_findings(version.policy.slug, version.version_id)
+    if not any(f.clause == clause and f.since == since for f in findings):
+        raise ReviewRefused(f"{version} has no drift of {clause} since {since.isoformat()}.")
+    try:
+        with transaction.atomic():
+            review = DriftReview.objects.create(
+                version=version,
+                clause=clause,
+                since=since,
+                note=note.strip(),
+                reviewed_by=by if getattr(by, "pk", None) else None,
+                reviewed_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise ReviewRefused("This finding is already reviewed.") from None
+    catalog.forget_published_versions()
+    transaction.on_commit(catalog.forget_published_versions)
+    return review
