@@ -36,8 +36,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
 
-from . import admin_grid, catalog, diffing, engine, flow, services
+from . import admin_grid, admin_sources, catalog, diffing, engine, flow, services
 from .models import (
     Choice,
     Clause,
@@ -169,7 +170,16 @@ class ClauseInline(LockedWhenPublished, admin.StackedInline):
     model = Clause
     extra = 0
     formfield_overrides = URL_FIELDS
-    fields = ["key", "source", "url", "source_version", "quote"]
+    fields = [
+        "key",
+        "source",
+        "url",
+        "document",
+        "source_version",
+        "quote",
+        "later_statement",
+        "later_statement_reason",
+    ]
 
 
 def _version_in_url(request: HttpRequest) -> int | None:
@@ -396,6 +406,27 @@ class PolicyAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "created_at"]
     search_fields = ["title", "slug"]
     inlines = [VersionInline, ScenarioInline]
+    readonly_fields = ["drift"]
+
+    @admin.display(description="Sources")
+    def drift(self, obj: Policy) -> str:
+        if obj.pk is None:
+            return ""
+        return format_html(
+            '<a href="{}">Drift of the quoted pages, and its review</a>',
+            reverse("admin:policies_policy_drift", args=[obj.pk]),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/drift/",
+                view(lambda request, pk: admin_sources.drift_view(self, request, pk)),
+                name="policies_policy_drift",
+            ),
+            *super().get_urls(),
+        ]
 
     def save_model(self, request: HttpRequest, obj: Policy, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

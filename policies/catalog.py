@@ -28,17 +28,19 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import engine, records, scenarios
-from .models import Policy, PolicyVersion, Scenario
+from . import citations, engine, quotes, records, scenarios
+from .loading import DocumentDoc, ReviewDoc, SnapshotDoc
+from .models import DriftReview, Policy, PolicyVersion, Scenario, Snapshot, SourceDocument
 
 # --- errors ---------------------------------------------------------------------------------------
 
@@ -244,6 +246,8 @@ def version_as_of(*, candidate: VersionRef, as_of: dt.date | None) -> VersionRef
 _compiled: dict[int, engine.Version] = {}
 # slug -> (expires at, generation seen, versions)
 _published: dict[str, tuple[float, int | None, tuple[VersionRef, ...]]] = {}
+# version pk -> (expires at, generation seen, reworded clauses), see `reworded`
+_reworded: dict[int, tuple[float, int | None, dict[str, list[dict[str, str]]]]] = {}
 _lock = threading.Lock()
 
 GENERATION_KEY = "policies.catalog:generation"
@@ -287,9 +291,10 @@ def published_versions(slug: str) -> tuple[VersionRef, ...]:
     cached = _published.get(slug)
     if cached is not None and cached[0] > now and cached[1] == generation:
         return cached[2]
-    rows = (
+    rows = list(
         PolicyVersion.objects.filter(policy__slug=slug, status=PolicyVersion.Status.PUBLISHED)
         .select_related("policy")
+        .annotate(review_count=_review_count())
         .order_by("-effective_date")
     )
     versions = tuple(ref(row) for row in rows)
@@ -297,7 +302,25 @@ def published_versions(slug: str) -> tuple[VersionRef, ...]:
     if versions and ttl > 0:  # unknown slugs are not kept, so junk requests cannot grow the cache
         with _lock:
             _published[slug] = (now + ttl, generation, versions)
+            # A version without reviewed drift needs no query for it on a result page.
+            for row in rows:
+                if not row.review_count:
+                    _reworded[row.pk] = (now + ttl, generation, {})
     return versions
+
+
+def _review_count() -> Coalesce:
+    """The number of reviewed drift findings of each version, in the same query."""
+    return Coalesce(
+        Subquery(
+            DriftReview.objects.filter(version=OuterRef("pk"))
+            .order_by()
+            .values("version")
+            .annotate(count=Count("pk"))
+            .values("count")[:1]
+        ),
+        0,
+    )
 
 
 def forget_published_versions() -> None:
@@ -305,6 +328,7 @@ def forget_published_versions() -> None:
     lists at once, and every process sharing the cache on its next request."""
     with _lock:
         _published.clear()
+        _reworded.clear()
     if time.monotonic() < _cache_down_until:
         return
     try:
@@ -322,6 +346,7 @@ def clear_cache() -> None:
     with _lock:
         _compiled.clear()
         _published.clear()
+        _reworded.clear()
         _cache_down_until = 0.0
 
 
@@ -485,3 +510,299 @@ def evaluate(slug: str, answers: object, as_of: object = None) -> Evaluation:
     if decision.errors:
         raise AnswersRefused(decision.errors)
     return Evaluation(version, engine_version, decision)
+
+
+# --- sources --------------------------------------------------------------------------------------
+
+
+def sources(keys: Iterable[str] | None = None) -> dict[str, citations.Source]:
+    """Source documents (those named, or all) with their snapshots, each page prepared once for
+    the quote check. Two queries."""
+    documents = SourceDocument.objects.all()
+    if keys is not None:
+        documents = documents.filter(key__in=set(keys))
+    rows = list(documents)
+    texts: dict[int, list[tuple[dt.date, str]]] = {row.pk: [] for row in rows}
+    for document_id, day, text in Snapshot.objects.filter(document__in=rows).values_list(
+        "document_id", "date", "text"
+    ):
+        texts[document_id].append((day, text))
+    return {
+        row.key: citations.Source.of(row.key, row.kind, row.title, texts[row.pk]) for row in rows
+    }
+
+
+def sources_of(version: engine.Version) -> dict[str, citations.Source]:
+    return sources({c.document for c in version.clauses if c.document})
+
+
+def documents_for_export(keys: Iterable[str]) -> list[DocumentDoc]:
+    """The documents named, with every snapshot, in the seed format's terms."""
+    rows = SourceDocument.objects.filter(key__in=set(keys)).prefetch_related(
+        Prefetch("snapshots", queryset=Snapshot.objects.order_by("date"))
+    )
+    return [
+        DocumentDoc(
+            key=row.key,
+            url=row.url,
+            title=row.title,
+            kind=row.kind,
+            other_urls=tuple(row.other_urls or ()),
+            snapshots=tuple(
+                SnapshotDoc(
+                    date=s.date,
+                    text=s.text,
+                    sha256=s.sha256,
+                    note=s.note,
+                    provenance=dict(s.provenance or {}),
+                )
+                for s in row.snapshots.all()
+            ),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Review:
+    since: dt.date
+    verdict: str
+    note: str
+    by: str  # the reviewer's user name, "" when loaded from a seed
+    at: dt.datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "verdict": self.verdict,
+            "note": self.note,
+            "by": self.by or None,
+            "at": self.at.isoformat(),
+        }
+
+
+def reviews(version: VersionRef) -> dict[tuple[str, dt.date], Review]:
+    """The reviewed drift findings of a version, by (clause, since). One query."""
+    found = {}
+    for row in DriftReview.objects.filter(version_id=version.pk).select_related("reviewed_by"):
+        found[row.clause, row.since] = Review(
+            since=row.since,
+            verdict=row.get_verdict_display(),
+            note=row.note,
+            by=row.reviewed_by.get_username() if row.reviewed_by else "",
+            at=row.reviewed_at,
+        )
+    return found
+
+
+def review_docs(versions: Iterable[VersionRef]) -> list[ReviewDoc]:
+    """The reviews of these (dated) versions in the seed format's terms."""
+    by_pk = {v.pk: v for v in versions if v.effective_date is not None}
+    return [
+        ReviewDoc(by_pk[r.version_id].effective_date, r.clause, r.since, r.note)  # type: ignore[arg-type]
+        for r in DriftReview.objects.filter(version_id__in=by_pk)
+    ]
+
+
+@dataclass(frozen=True)
+class DriftFinding:
+    version: str
+    clause: str
+    document: str  # the URL the clause cites
+    status: str
+    since: dt.date
+    closest: str
+    similarity: float
+    rules: tuple[str, ...]
+    answer_sets: int
+    saved_results: int
+    reviewed: Review | None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "clause": self.clause,
+            "document": self.document,
+            "status": self.status,
+            "since": self.since.isoformat(),
+            "closest": self.closest,
+            "similarity": self.similarity,
+            "rules": list(self.rules),
+            "answer_sets": self.answer_sets,
+            "saved_results": self.saved_results,
+            "reviewed": self.reviewed.payload() if self.reviewed else None,
+        }
+
+
+def drift_findings(slug: str, version_id: str | None = None) -> list[DriftFinding]:
+    """`citations.drift` for each published version of `slug` (or the one named), each over its
+    time in effect, with what each finding touches. PolicyNotFound, VersionNotFound."""
+    published = sorted(published_versions(slug), key=lambda v: v.effective_date or dt.date.min)
+    if not published:
+        policy(slug)  # PolicyNotFound when there is no such policy at all
+        if version_id is not None:
+            raise VersionNotFound(version_id)
+        return []
+    if version_id is not None and version_id not in {v.version_id for v in published}:
+        raise VersionNotFound(version_id)
+    spans = citations.windows([v.effective_date for v in published if v.effective_date])
+    found = []
+    for version, (start, end) in zip(published, spans, strict=True):
+        if version_id is not None and version.version_id != version_id:
+            continue
+        built = compiled(version)
+        drifts = citations.drift(built, sources_of(built), start=start, end=end)
+        if not drifts:
+            continue
+        reviewed = reviews(version)
+        fired = _fired_rules_per_answer_set(built)
+        cited_in = _saved_results_citing(version)
+        clauses = {c.key: c for c in built.clauses}
+        for d in drifts:
+            rules = tuple(r.key for r in built.rules if d.clause in r.clauses)
+            found.append(
+                DriftFinding(
+                    version=version.version_id,
+                    clause=d.clause,
+                    document=clauses[d.clause].url,
+                    status=d.status,
+                    since=d.since,
+                    closest=d.closest,
+                    similarity=d.similarity,
+                    rules=rules,
+                    answer_sets=sum(1 for keys in fired if keys & set(rules)),
+                    saved_results=cited_in.get(d.clause, 0),
+                    reviewed=reviewed.get((d.clause, d.since)),
+                )
+            )
+    return found
+
+
+def _fired_rules_per_answer_set(version: engine.Version) -> list[frozenset[str]]:
+    from .analysis import reachable_answer_sets
+
+    return [
+        frozenset(engine.evaluate(version, answers).fired_rules)
+        for answers in reachable_answer_sets(version)
+    ]
+
+
+def _saved_results_citing(version: VersionRef) -> dict[str, int]:
+    """How many saved results of the version cite each clause, read from their snapshots (the
+    clauses exactly as they were shown). Through the reverse relation, so that the policy app
+    needs no import of the wizard's models."""
+    counts: dict[str, int] = {}
+    results = getattr(PolicyVersion, "results", None)
+    if results is None:
+        return counts
+    for snapshot in PolicyVersion.objects.get(pk=version.pk).results.values_list(
+        "snapshot", flat=True
+    ):
+        cited: set[str] = set()
+        if isinstance(snapshot, dict):
+            items = [snapshot.get("verdict_detail") or {}]
+            for table in engine.LIST_TABLES:
+                items += snapshot.get(table) or []
+            for item in items:
+                for clause in item.get("clauses") or []:
+                    if isinstance(clause, dict) and "id" in clause:
+                        cited.add(str(clause["id"]))
+        for key in cited:
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """What the public page of a stored copy shows."""
+
+    document: str
+    title: str
+    url: str
+    kind: str
+    date: dt.date
+    text: str
+    highlights: tuple[tuple[int, int], ...]  # spans of `text` that the quote covers
+    dates: tuple[dt.date, ...]  # every snapshot of the document: the dates of its changes
+    quote: str = ""
+    later_statement: bool = False
+
+    def pieces(self) -> list[tuple[str, bool]]:
+        """The text cut into (piece, highlighted) for a template."""
+        out: list[tuple[str, bool]] = []
+        at = 0
+        for start, end in self.highlights:
+            if start > at:
+                out.append((self.text[at:start], False))
+            out.append((self.text[start:end], True))
+            at = end
+        out.append((self.text[at:], False))
+        return [piece for piece in out if piece[0]]
+
+
+def source_page(document: str, day: object, quote: str = "") -> SourcePage:
+    """The stored copy of `document` as of `day` (a date, or "latest"), with `quote` (if given)
+    highlighted. Two queries. LookupFailed when there is no such document or copy."""
+    row = SourceDocument.objects.filter(key=document).first()
+    if row is None:
+        raise LookupFailed({"document": f"No source document {document!r}."})
+    snapshots = list(Snapshot.objects.filter(document=row).order_by("date").values("date", "text"))
+    if day == "latest" and snapshots:
+        day = snapshots[-1]["date"]
+    try:
+        date = parse_date(day, "date")
+    except AsOfError:
+        date = None
+    if date is None:
+        raise LookupFailed({"date": f"No copy of {document} as of {day!r}."})
+    text = next((s["text"] for s in snapshots if s["date"] == date), None)
+    if text is None:
+        raise LookupFailed({"date": f"No copy of {document} as of {date.isoformat()}."})
+    spans: tuple[tuple[int, int], ...] = ()
+    if quote:
+        page = quotes.prepare(text)
+        match = quotes.find(quote, page)
+        if match.found:
+            spans = tuple(page.original_span(a, b) for a, b in match.spans)
+    return SourcePage(
+        document=row.key,
+        title=row.title,
+        url=row.url,
+        kind=row.kind,
+        date=date,
+        text=text,
+        highlights=spans,
+        dates=tuple(s["date"] for s in snapshots),
+        quote=quote,
+    )
+
+
+def clause_source_page(slug: str, version_id: str, clause_key: str) -> SourcePage:
+    """The stored copy a published version's clause quotes, the quote highlighted."""
+    version = version_by_id(slug, version_id)
+    clause = compiled(version).clause(clause_key)
+    if clause is None or not clause.document or clause.kind != engine.QUOTE:
+        raise LookupFailed({"clause": f"No quoted clause {clause_key!r} in {version}."})
+    page = source_page(clause.document, clause.version, clause.quote)
+    return replace(page, later_statement=clause.later_statement)
+
+
+def reworded(version: VersionRef) -> dict[str, list[dict[str, str]]]:
+    """Per clause, the reviewed drift a result shows under its quote ("the page was reworded on
+    DATE (reviewed: meaning unchanged)"). Kept like the lists of published versions (a review
+    calls `forget_published_versions`), so a result page makes no query for it while cached."""
+    now = time.monotonic()
+    generation = _generation()
+    cached = _reworded.get(version.pk)
+    if cached is not None and cached[0] > now and cached[1] == generation:
+        return cached[2]
+    shown: dict[str, list[dict[str, str]]] = {}
+    for (clause, since), review in sorted(reviews(version).items()):
+        shown.setdefault(clause, []).append(
+            {"since": since.isoformat(), "verdict": review.verdict.lower()}
+        )
+    ttl = settings.POLICY_VERSIONS_CACHE_SECONDS
+    if ttl > 0 and not version.is_draft:
+        with _lock:
+            _reworded[version.pk] = (now + ttl, generation, shown)
+    return shown

@@ -69,13 +69,24 @@ def conjunction(tests: Mapping[str, Iterable[str]]) -> Conjunction:
     return tuple(sorted((key, frozenset(choices)) for key, choices in tests.items()))
 
 
+QUOTE = "quote"
+REFERENCE = "reference"
+
+
 @dataclass(frozen=True)
 class Clause:
     key: str
     quote: str
     url: str
     source: str = ""
-    version: str = ""
+    version: str = ""  # the date of the snapshot quoted
+    # "quote": the page's own words, checked against its snapshot; "reference": a link to a
+    # document whose text we do not hold (its `quote` is only a label).
+    kind: str = QUOTE
+    later_statement: bool = False  # quoted from a text dated after the version took effect
+    later_statement_reason: str = ""
+    document: str = ""  # the key of the source document, "" when none is named
+    title: str = ""  # the source document's title
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,9 @@ class Version:
 
     def outcome(self, table: str, key: str) -> Outcome | None:
         return self._outcomes.get((table, key))
+
+    def clause(self, key: str) -> Clause | None:
+        return self._clauses.get(key)
 
     def outcomes_of(self, table: str) -> tuple[Outcome, ...]:
         return tuple(outcome for outcome in self.outcomes if outcome.table == table)

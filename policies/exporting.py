@@ -26,7 +26,14 @@ from typing import Any
 import yaml
 
 from . import engine
-from .loading import ScenarioDoc, SeedError, parse_document, to_engine
+from .loading import (
+    DocumentDoc,
+    ReviewDoc,
+    ScenarioDoc,
+    SeedError,
+    parse_document,
+    to_engine,
+)
 
 # (version id written YYYY-MM-DD, notes, status "draft" or "published", the version itself)
 VersionExport = tuple[str, str, str, engine.Version]
@@ -42,9 +49,12 @@ def export_document(
     summary: str,
     versions: Sequence[VersionExport],
     scenarios: Sequence[ScenarioDoc] = (),
+    documents: Sequence[DocumentDoc] = (),
+    reviews: Sequence[ReviewDoc] = (),
 ) -> dict[str, Any]:
-    """The seed-format document (a plain dict, ready for `dump_yaml`) holding `versions` and the
-    policy's `scenarios`."""
+    """The seed-format document (a plain dict, ready for `dump_yaml`) holding `versions`, the
+    policy's `scenarios`, the source `documents` its clauses name (snapshot texts inline) and
+    the `reviews` of drift in those versions."""
     if not versions:
         raise ExportError("there is no version to export")
     dated = sorted((_day(vid), notes, status, v) for vid, notes, status, v in versions)
@@ -81,8 +91,52 @@ def export_document(
     document["outcomes"] = {table: items for table, items in document["outcomes"].items() if items}
     if scenarios:
         document["scenarios"] = [_scenario(engine_versions, s) for s in scenarios]
+    if documents:
+        document = _with_documents(document, documents)
+    if reviews:
+        document["reviews"] = [
+            {"version": r.version, "clause": r.clause, "since": r.since, "note": r.note}
+            for r in sorted(reviews, key=lambda r: (r.version, r.clause, r.since))
+        ]
     _verify(document, slug, engine_versions, scenarios)
+    parsed = parse_document(yaml.safe_load(dump_yaml(document)))
+    if sorted(parsed.documents, key=lambda d: d.key) != sorted(documents, key=lambda d: d.key):
+        raise ExportError("the source documents would not load back the same")
+    if sorted(parsed.reviews, key=str) != sorted(reviews, key=str):
+        raise ExportError("the reviews would not load back the same")
     return document
+
+
+def _with_documents(document: dict[str, Any], documents: Sequence[DocumentDoc]) -> dict[str, Any]:
+    """The document with a `documents:` section before the clauses, as the seed writes it."""
+    written = []
+    for d in sorted(documents, key=lambda d: d.key):
+        written.append(
+            {
+                "id": d.key,
+                "title": d.title,
+                "url": d.url,
+                **_record(other_urls=list(d.other_urls)),
+                "kind": d.kind,
+                **_record(
+                    snapshots=[
+                        {
+                            "date": snap.date,
+                            "sha256": snap.sha256,
+                            **_record(note=snap.note, provenance=dict(snap.provenance)),
+                            "text": snap.text,
+                        }
+                        for snap in d.snapshots
+                    ]
+                ),
+            }
+        )
+    ordered: dict[str, Any] = {}
+    for key, value in document.items():
+        if key == "clauses":
+            ordered["documents"] = written
+        ordered[key] = value
+    return ordered
 
 
 def dump_yaml(document: dict[str, Any]) -> str:
@@ -144,11 +198,14 @@ def _day(version_id: str) -> dt.date:
 
 
 def _clause(clause: engine.Clause) -> dict[str, Any]:
+    marker: Any = clause.later_statement_reason.strip() or True
     return {
         "id": clause.key,
         **_record(
             source=clause.source,
             url=clause.url,
+            document=clause.document,
+            later_statement=marker if clause.later_statement else None,
             version=clause.version,
             quote=clause.quote.strip(),
         ),
@@ -519,7 +576,16 @@ def _as_loaded(version: engine.Version, slug: str, version_id: str) -> engine.Ve
             for o in version.outcomes_of(table)
         ),
         rules=tuple(replace(r, reason=r.reason.strip()) for r in version.rules),
-        clauses=tuple(replace(c, quote=c.quote.strip()) for c in version.clauses),
+        clauses=tuple(
+            replace(
+                c,
+                quote=c.quote.strip(),
+                later_statement_reason=c.later_statement_reason.strip()
+                if c.later_statement
+                else "",
+            )
+            for c in version.clauses
+        ),
     )
 
 

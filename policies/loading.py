@@ -19,6 +19,7 @@ choices, outcomes or clauses that the version lacks. Each version is then built 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,17 +29,39 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from . import engine, records
-from .models import Policy, PolicyVersion, Scenario
+from . import citations, engine, records
+from .models import (
+    KEY_PATTERN,
+    DriftReview,
+    Policy,
+    PolicyVersion,
+    Scenario,
+    Snapshot,
+    SourceDocument,
+)
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 
-TOP_KEYS = {"policy", "versions", "clauses", "questions", "outcomes", "rules", "scenarios"}
+TOP_KEYS = {
+    "policy",
+    "versions",
+    "documents",
+    "reviews",
+    "clauses",
+    "questions",
+    "outcomes",
+    "rules",
+    "scenarios",
+}
 SCOPE_KEYS = {"from", "before", "versions"}
 RECORD_KEYS = {
     "policy": {"slug", "title", "summary"},
     "version": {"id", "notes", "status"},
-    "clause": {"id", "source", "url", "version", "quote"} | SCOPE_KEYS,
+    "clause": {"id", "source", "url", "version", "quote", "document", "later_statement"}
+    | SCOPE_KEYS,
+    "document": {"id", "title", "url", "other_urls", "kind", "snapshots"},
+    "snapshot": {"date", "file", "text", "sha256", "note", "provenance"},
+    "review": {"version", "clause", "since", "note"},
     "question": {"id", "text", "help", "shown_when", "choices", "actionable", "error"} | SCOPE_KEYS,
     "choice": {"id", "label", "help", "sensitive"} | SCOPE_KEYS,
     "outcome": {"id", "title", "text", "detail", "action"} | SCOPE_KEYS,
@@ -148,6 +171,35 @@ class ScenarioDoc:
     must_exclude: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SnapshotDoc:
+    date: dt.date
+    text: str  # exactly as the file holds it (decoded as UTF-8, line endings kept)
+    sha256: str
+    note: str = ""
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocumentDoc:
+    key: str
+    url: str
+    title: str
+    kind: str = "primary"
+    other_urls: tuple[str, ...] = ()
+    snapshots: tuple[SnapshotDoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewDoc:
+    """A reviewed drift finding: the page was reworded on `since`, the meaning unchanged."""
+
+    version: dt.date
+    clause: str
+    since: dt.date
+    note: str
+
+
 @dataclass
 class PolicyDoc:
     slug: str
@@ -155,6 +207,8 @@ class PolicyDoc:
     summary: str
     versions: list[VersionDoc]
     scenarios: list[ScenarioDoc] = field(default_factory=list)
+    documents: list[DocumentDoc] = field(default_factory=list)
+    reviews: list[ReviewDoc] = field(default_factory=list)
 
 
 @dataclass
@@ -164,9 +218,15 @@ class LoadReport:
     drafted: list[str] = field(default_factory=list)  # stored as drafts of an existing policy
     skipped: list[str] = field(default_factory=list)  # already there (published, or same draft)
     scenarios: list[str] = field(default_factory=list)  # scenarios added
+    documents: list[str] = field(default_factory=list)  # source documents added
+    snapshots: list[str] = field(default_factory=list)  # snapshots added, "<document> <date>"
 
     def __str__(self) -> str:
         parts = []
+        if self.documents:
+            parts.append(f"added {len(self.documents)} source document(s)")
+        if self.snapshots:
+            parts.append(f"added {len(self.snapshots)} snapshot(s)")
         if self.created:
             parts.append(f"loaded {', '.join(self.created)}")
         if self.drafted:
@@ -198,20 +258,21 @@ def read_document(path: Path) -> PolicyDoc:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise SeedError(f"not UTF-8 text (byte {exc.start})") from None
-        return parse_text(text)
+        return parse_text(text, base=path.resolve().parent)
     except SeedError as exc:
         raise SeedError(f"{path}: {exc}") from None
 
 
-def parse_text(text: str) -> PolicyDoc:
-    """A document from YAML text; errors name the line."""
+def parse_text(text: str, *, base: Path | None = None) -> PolicyDoc:
+    """A document from YAML text; errors name the line. Snapshot `file:`s are read relative to
+    `base` (the YAML file's folder); without one, only inline `text:` is allowed."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise SeedError(f"a policy document may be at most {MAX_DOCUMENT_BYTES:,} characters")
     try:
         raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise SeedError(f"not valid YAML: {exc}") from None
-    return parse_document(raw)
+    return parse_document(raw, base=base)
 
 
 def _date(value: object, where: str) -> dt.date:
@@ -233,7 +294,9 @@ def _check_keys(record: object, kind: str, where: str) -> Mapping[str, Any]:
             f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} in a {kind}; "
             f"allowed: {', '.join(sorted(RECORD_KEYS[kind]))}"
         )
-    required = {"policy": None, "scenario": "name"}.get(kind, "id")
+    required = {"policy": None, "scenario": "name", "snapshot": "date", "review": "clause"}.get(
+        kind, "id"
+    )
     if required is not None and required not in record:
         raise SeedError(f"{where}: a {kind} needs {'a' if required == 'name' else 'an'} {required}")
     return record
@@ -283,7 +346,7 @@ def _choice_list(value: object, known: list[str], where: str) -> list[str]:
     return [c for c in known if c in values]
 
 
-def parse_document(raw: object) -> PolicyDoc:
+def parse_document(raw: object, *, base: Path | None = None) -> PolicyDoc:
     if not isinstance(raw, Mapping):
         raise SeedError("the document must be a mapping")
     unknown = set(raw) - TOP_KEYS
@@ -310,14 +373,141 @@ def parse_document(raw: object) -> PolicyDoc:
         versions.append(VersionDoc(day, str(v.get("notes", "")).strip(), status))
     if not versions:
         raise SeedError("versions: at least one version is required")
+    documents = _documents(raw, base)
     for version in versions:
-        _expand(raw, version)
+        _expand(raw, version, documents)
     return PolicyDoc(
         slug=str(policy["slug"]),
         title=str(policy["title"]),
         summary=str(policy.get("summary", "")).strip(),
         versions=versions,
         scenarios=_scenarios(raw, versions),
+        documents=list(documents.values()),
+        reviews=_reviews(raw, versions),
+    )
+
+
+def _reviews(raw: Mapping[str, Any], versions: list[VersionDoc]) -> list[ReviewDoc]:
+    clauses = {v.effective_date: {c["key"] for c in v.clauses} for v in versions}
+    found: list[ReviewDoc] = []
+    for where, r in _records(raw, "reviews", "review"):
+        day = _date(r.get("version"), where)
+        if day not in clauses:
+            raise SeedError(f"{where}: the document has no version {day.isoformat()}")
+        if str(r["clause"]) not in clauses[day]:
+            raise SeedError(f"{where}: version {day.isoformat()} has no clause {r['clause']!r}")
+        if not str(r.get("note", "")).strip():
+            raise SeedError(f"{where}: a review needs a note saying what changed")
+        found.append(
+            ReviewDoc(day, str(r["clause"]), _date(r.get("since"), where), str(r["note"]).strip())
+        )
+    return found
+
+
+DOCUMENT_KINDS = ("primary", "secondary", "reference")
+# A page's text, not a book: the largest copy the seed holds is some 50 KB.
+MAX_SNAPSHOT_BYTES = 2_000_000
+
+
+def is_web_url(url: object) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+
+
+def snapshot_text(data: bytes, where: str) -> str:
+    """The bytes of a page's copy as text, or SeedError saying why they are not one."""
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        raise SeedError(
+            f"{where}: the text is {len(data):,} bytes; a snapshot may be at most "
+            f"{MAX_SNAPSHOT_BYTES:,} bytes"
+        )
+    if b"\x00" in data:
+        raise SeedError(f"{where}: this is a binary file, not a page's text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SeedError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+
+
+def sha256_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _documents(raw: Mapping[str, Any], base: Path | None) -> dict[str, DocumentDoc]:
+    documents: dict[str, DocumentDoc] = {}
+    urls: dict[str, str] = {}
+    for where, d in _records(raw, "documents", "document"):
+        key = str(d["id"])
+        if not KEY_PATTERN.match(key):
+            raise SeedError(f"{where}: {key!r} is not a valid id (lower-case letters, digits, _-.)")
+        if key in documents:
+            raise SeedError(f"{where}: duplicate document id {key!r}")
+        kind = str(d.get("kind", "primary"))
+        if kind not in DOCUMENT_KINDS:
+            raise SeedError(f"{where}: kind must be one of {', '.join(DOCUMENT_KINDS)}")
+        other = d.get("other_urls") or []
+        if not isinstance(other, list):
+            raise SeedError(f"{where}: other_urls is a list of URLs")
+        for url in [d.get("url"), *other]:
+            if not is_web_url(url):
+                raise SeedError(f"{where}: a document's URLs must start with https:// or http://")
+            if url in urls:
+                raise SeedError(f"{where}: the URL {url} is also document {urls[url]}'s")
+            urls[str(url)] = key
+        if not d.get("title"):
+            raise SeedError(f"{where}: a document needs a title")
+        snapshots: list[SnapshotDoc] = []
+        records = d.get("snapshots") or []
+        if not isinstance(records, list):
+            raise SeedError(f"{where}: snapshots is a list")
+        for j, snap in enumerate(records):
+            at = _at(snap, f"{where}.snapshots[{j}]")
+            snap = _check_keys(snap, "snapshot", at)
+            snapshots.append(_snapshot(snap, at, base))
+        days = [snap.date for snap in snapshots]
+        if len(set(days)) != len(days):
+            raise SeedError(f"{where}: two snapshots of {key} share a date")
+        documents[key] = DocumentDoc(
+            key=key,
+            url=str(d["url"]),
+            title=str(d["title"]),
+            kind=kind,
+            other_urls=tuple(str(u) for u in other),
+            snapshots=tuple(sorted(snapshots, key=lambda snap: snap.date)),
+        )
+    return documents
+
+
+def _snapshot(snap: Mapping[str, Any], where: str, base: Path | None) -> SnapshotDoc:
+    day = _date(snap["date"], where)
+    if ("file" in snap) == ("text" in snap):
+        raise SeedError(f"{where}: a snapshot has either a file or a text")
+    if "file" in snap:
+        if base is None:
+            raise SeedError(f"{where}: a snapshot file needs the policy file's folder; use text")
+        relative = Path(str(snap["file"]))
+        path = (base / relative).resolve()
+        if relative.is_absolute() or not path.is_relative_to(base):
+            raise SeedError(f"{where}: a snapshot file must lie in the policy file's folder")
+        try:
+            text = snapshot_text(path.read_bytes(), where)
+        except OSError as exc:
+            raise SeedError(f"{where}: cannot read {relative}: {exc.strerror}") from None
+    else:
+        if not isinstance(snap["text"], str):
+            raise SeedError(f"{where}: text is a string")
+        text = snap["text"]
+    digest = sha256_of(text)
+    if "sha256" in snap and str(snap["sha256"]) != digest:
+        raise SeedError(f"{where}: the text's sha256 is {digest}, not {snap['sha256']}")
+    provenance = snap.get("provenance") or {}
+    if not isinstance(provenance, Mapping):
+        raise SeedError(f"{where}: provenance is a mapping")
+    return SnapshotDoc(
+        date=day,
+        text=text,
+        sha256=digest,
+        note=str(snap.get("note", "")).strip(),
+        provenance={str(k): v for k, v in provenance.items()},
     )
 
 
@@ -356,7 +546,9 @@ def _flag(record: Mapping[str, Any], key: str, default: bool, where: str) -> boo
     return value
 
 
-def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
+def _expand(
+    raw: Mapping[str, Any], version: VersionDoc, documents: Mapping[str, DocumentDoc]
+) -> None:
     day = version.effective_date
     choices: dict[str, list[str]] = {}
     question_ids = _Ids("question", version)
@@ -441,6 +633,7 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                     "url": str(c.get("url", "")),
                     "source": str(c.get("source", "")),
                     "version": str(c.get("version", "")),
+                    **_clause_source(c, documents, where),
                 }
             )
     rule_ids = _Ids("rule", version)
@@ -485,6 +678,42 @@ def _expand(raw: Mapping[str, Any], version: VersionDoc) -> None:
                         "priority": _priority(r.get("priority", 0), where),
                     }
                 )
+
+
+def _clause_source(
+    c: Mapping[str, Any], documents: Mapping[str, DocumentDoc], where: str
+) -> dict[str, Any]:
+    """A clause's document fields and later-statement marker (`later_statement: <why>`, or
+    `true`)."""
+    marker = c.get("later_statement", False)
+    if not isinstance(marker, bool | str):
+        raise SeedError(f"{where}: later_statement is true, false, or the reason it is cited")
+    fields: dict[str, Any] = {
+        "kind": engine.QUOTE,
+        "later_statement": bool(marker),
+        "later_statement_reason": marker.strip() if isinstance(marker, str) else "",
+        "document": "",
+        "title": "",
+    }
+    if "document" not in c:
+        return fields
+    document = documents.get(str(c["document"]))
+    if document is None:
+        raise SeedError(
+            f"{where}: unknown document {c['document']!r}; the documents section has "
+            + (", ".join(sorted(documents)) or "none")
+        )
+    if c.get("url") not in (document.url, *document.other_urls):
+        raise SeedError(
+            f"{where}: the url is not one of document {document.key}'s ({document.url} or an "
+            "earlier URL of it)"
+        )
+    fields.update(
+        document=document.key,
+        title=document.title,
+        kind=engine.REFERENCE if document.kind == "reference" else engine.QUOTE,
+    )
+    return fields
 
 
 def _priority(value: object, where: str) -> int:
@@ -606,6 +835,7 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
             slug=document.slug,
             defaults={"title": document.title, "summary": document.summary},
         )
+        _store_documents(document.documents, report)
         # Scenarios first: publishing a version runs the scenarios that test it.
         existing = set(policy.scenarios.values_list("name", flat=True))
         Scenario.objects.bulk_create(
@@ -645,7 +875,66 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
         # the later versions that supersede an earlier one, as they will be once all are loaded.
         for row, version in sorted(to_publish, key=lambda pair: pair[1].effective_date)[::-1]:
             _publish(row, version)
+        _store_reviews(policy, document.reviews)
     return report
+
+
+def _store_reviews(policy: Policy, reviews: Iterable[ReviewDoc]) -> None:
+    """Reviews of the published versions they name, unless already recorded."""
+    reviews = list(reviews)
+    if not reviews:
+        return
+    rows = {
+        row.effective_date: row
+        for row in policy.versions.filter(status=PolicyVersion.Status.PUBLISHED)
+    }
+    seen = set(
+        DriftReview.objects.filter(version__policy=policy).values_list(
+            "version__effective_date", "clause", "since"
+        )
+    )
+    DriftReview.objects.bulk_create(
+        DriftReview(version=rows[r.version], clause=r.clause, since=r.since, note=r.note)
+        for r in reviews
+        if r.version in rows and (r.version, r.clause, r.since) not in seen
+    )
+
+
+def _store_documents(documents: Iterable[DocumentDoc], report: LoadReport) -> None:
+    """Documents and snapshots the database lacks (by key, and by document and date). Stored
+    ones are kept as they are: an admin may have recorded a newer text or a replacement."""
+    documents = list(documents)
+    if not documents:
+        return
+    stored = {d.key: d for d in SourceDocument.objects.filter(key__in=[d.key for d in documents])}
+    new = [
+        SourceDocument(
+            key=d.key, url=d.url, other_urls=list(d.other_urls), title=d.title, kind=d.kind
+        )
+        for d in documents
+        if d.key not in stored
+    ]
+    for row in SourceDocument.objects.bulk_create(new):
+        stored[row.key] = row
+        report.documents.append(row.key)
+    seen = set(
+        Snapshot.objects.filter(document__in=stored.values()).values_list("document__key", "date")
+    )
+    fresh = [
+        Snapshot(
+            document=stored[d.key],
+            date=snap.date,
+            text=snap.text,
+            sha256=snap.sha256,
+            note=snap.note,
+            provenance=dict(snap.provenance),
+        )
+        for d in documents
+        for snap in d.snapshots
+        if (d.key, snap.date) not in seen
+    ]
+    Snapshot.objects.bulk_create(fresh)
+    report.snapshots += [f"{row.document.key} {row.date.isoformat()}" for row in fresh]
 
 
 def _write_draft(policy: Policy, doc: VersionDoc, values: engine.Version) -> PolicyVersion:
@@ -690,3 +979,11 @@ def canonical(version: engine.Version) -> engine.Version:
         ),
         clauses=tuple(sorted(version.clauses, key=lambda clause: clause.key)),
     )
+
+
+def sources_of(document: PolicyDoc) -> dict[str, citations.Source]:
+    """The document's source documents with their snapshots, for `citations`."""
+    return {
+        d.key: citations.Source.of(d.key, d.kind, d.title, ((s.date, s.text) for s in d.snapshots))
+        for d in document.documents
+    }

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +39,17 @@ class VersionLockedError(ValidationError):
             f"Version{label} is published and cannot be changed; make a new draft instead.",
             code="published_version_locked",
         )
+
+
+# Links people follow: a `javascript:` or `data:` URL must never get in, whoever writes.
+web_url_validator = URLValidator(
+    schemes=["https", "http"], message="Enter an https:// or http:// URL."
+)
+WEB_URL_IN_DB = models.Q(url__startswith="https://") | models.Q(url__startswith="http://")
+
+
+def is_web_url(url: str) -> bool:
+    return url.lower().startswith(("https://", "http://"))
 
 
 class Policy(models.Model):
@@ -442,17 +453,36 @@ class Clause(VersionRecord):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="clauses")
     key = models.CharField(max_length=80, validators=[key_validator])
     quote = models.TextField()
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[web_url_validator])
     source = models.CharField(max_length=200, help_text="The title of the source page.")
     # `version` everywhere else (engine, YAML, JSON); here that name is the owning PolicyVersion.
     source_version = models.CharField(
         max_length=40, help_text="The version or date of the source page the quote comes from."
+    )
+    document = models.ForeignKey(
+        "SourceDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clauses",
+        help_text="The page the quote comes from; its snapshot of the date above is checked.",
+    )
+    later_statement = models.BooleanField(
+        default=False,
+        help_text="The quote is from a text dated after this version took effect (no text in "
+        "force then says it); shown to people as said later.",
+    )
+    later_statement_reason = models.TextField(
+        blank=True, help_text="Why a later text is cited: what the texts in force lack."
     )
 
     class Meta:
         ordering = ["version", "key"]
         constraints = [
             models.UniqueConstraint(fields=["version", "key"], name="unique_clause_key"),
+            models.CheckConstraint(
+                condition=WEB_URL_IN_DB | models.Q(url=""), name="clause_url_is_web"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -520,6 +550,125 @@ class Citation(VersionRecord):
 
     def owning_version(self) -> PolicyVersion:
         return self.rule.version
+
+
+class SourceDocument(models.Model):
+    """A page that clauses quote, with its dated snapshots. Not part of any version: a page is
+    the same page whichever version (or policy) cites it, and its snapshots only accumulate."""
+
+    class Kind(models.TextChoices):
+        PRIMARY = "primary", "Primary page"
+        SECONDARY = "secondary", "Secondary report"
+        REFERENCE = "reference", "Reference (we hold no text)"
+
+    key = models.CharField(
+        max_length=80,
+        unique=True,
+        validators=[key_validator],
+        help_text="e.g. legal-and-compliance",
+    )
+    url = models.URLField(
+        max_length=500, unique=True, validators=[web_url_validator], help_text="The URL as cited."
+    )
+    other_urls = models.JSONField(
+        default=list, blank=True, help_text="Earlier URLs of the same page, a list."
+    )
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PRIMARY)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(condition=WEB_URL_IN_DB, name="document_url_is_web"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+    def get_absolute_url(self) -> str:
+        return reverse("sources:document", args=[self.key])
+
+    def clean(self) -> None:
+        urls = self.other_urls
+        if not isinstance(urls, list) or not all(
+            isinstance(u, str) and is_web_url(u) for u in urls
+        ):
+            raise ValidationError(
+                {"other_urls": 'Write a list of https:// or http:// URLs, e.g. ["https://…"].'},
+                code="invalid_urls",
+            )
+
+
+class Snapshot(models.Model):
+    """A page's text as it was seen on a day, exactly as received (bytes decoded as UTF-8)."""
+
+    document = models.ForeignKey(SourceDocument, on_delete=models.CASCADE, related_name="snapshots")
+    date = models.DateField(help_text="The day the text was seen (UTC).")
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64, editable=False)
+    provenance = models.JSONField(
+        default=dict, blank=True, help_text="Where the text came from (a mirror and commit, a URL)."
+    )
+    note = models.TextField(blank=True, help_text="What changed from the copy before.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["document", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "date"], name="one_snapshot_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.key} as of {self.date.isoformat()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sources:snapshot", args=[self.document.key, self.date.isoformat()])
+
+
+class DriftReview(models.Model):
+    """An admin's review of a drift finding (`citations.drift`): the page changed after the
+    version quoted it, and someone read the new text and recorded what it means. Not a record
+    of the version (reviewing never changes what the version says), so published versions may
+    be reviewed."""
+
+    class Verdict(models.TextChoices):
+        MEANING_UNCHANGED = "meaning_unchanged", "Reworded, meaning unchanged"
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="reviews")
+    clause = models.CharField(max_length=80, validators=[key_validator])
+    since = models.DateField(help_text="The first snapshot that no longer holds the quote.")
+    verdict = models.CharField(
+        max_length=30, choices=Verdict.choices, default=Verdict.MEANING_UNCHANGED
+    )
+    note = models.TextField(help_text="What changed, and why the clause still holds.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["version", "clause", "since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "clause", "since"], name="one_review_per_finding"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.clause} since {self.since.isoformat()}"
 
 
 class Scenario(models.Model):

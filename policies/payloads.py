@@ -8,6 +8,9 @@ keeps no cache.
 
 from __future__ import annotations
 
+import copy
+import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,21 +21,71 @@ if TYPE_CHECKING:
     from .catalog import VersionRef
 
 
-def clause_payload(clause: engine.Clause) -> dict[str, str]:
+# The public pages of stored copies (wizard/source_urls.py; a test checks they match). Paths,
+# not absolute URLs: saved results keep them, whatever host serves them later.
+SNAPSHOT_PATH = "/sources/{document}/{date}/"
+CLAUSE_SOURCE_PATH = "/sources/{policy}/{version}/{clause}/"
+
+
+def clause_payload(clause: engine.Clause, version: VersionRef | None = None) -> dict[str, Any]:
+    """A clause as results show it. `version` (the one citing it) lets `snapshot_url` lead to
+    the stored copy with this quote highlighted; without it, to the stored copy alone."""
     return {
         "id": clause.key,
         "quote": clause.quote,
         "url": clause.url,
         "version": clause.version,
         "source": clause.source,
+        "kind": clause.kind,
+        "later_statement": clause.later_statement,
+        "snapshot_url": snapshot_url(clause, version),
+        "title": clause.title,
+        "document": clause.document or None,
+        "later_statement_reason": clause.later_statement_reason,
+        "live_url": live_url(clause),
     }
 
 
-def item_payload(item: engine.Item) -> dict[str, Any]:
+def snapshot_url(clause: engine.Clause, version: VersionRef | None = None) -> str | None:
+    if clause.kind != engine.QUOTE or not clause.document or not clause.version:
+        return None
+    if version is not None and not version.is_draft and version.version_id:
+        return CLAUSE_SOURCE_PATH.format(
+            policy=version.policy.slug, version=version.version_id, clause=clause.key
+        )
+    return SNAPSHOT_PATH.format(document=clause.document, date=clause.version)
+
+
+def live_url(clause: engine.Clause) -> str:
+    """The cited page with a text fragment (`#:~:text=start,end`) that makes the browser
+    highlight the quote's first passage; the plain URL for a reference or a URL with its own
+    fragment."""
+    if clause.kind != engine.QUOTE or "#" in clause.url or not clause.url:
+        return clause.url
+    first = next((part for part in _ELISION.split(clause.quote) if part.strip()), "")
+    words = first.split()
+    if not words:
+        return clause.url
+    if len(words) <= 8:
+        directive = _fragment_text(" ".join(words))
+    else:
+        directive = _fragment_text(" ".join(words[:4])) + "," + _fragment_text(" ".join(words[-4:]))
+    return f"{clause.url}#:~:text={directive}"
+
+
+_ELISION = re.compile(r"\[?(?:…|\.\.\.)\]?")  # as quotes.py splits a quote
+
+
+def _fragment_text(text: str) -> str:
+    # "-", "," and "&" separate a text directive's parts, so they are escaped too.
+    return urllib.parse.quote(text.strip(" .,;:"), safe="").replace("-", "%2D")
+
+
+def item_payload(item: engine.Item, version: VersionRef | None = None) -> dict[str, Any]:
     return {
         "id": item.key,
         "text": item.text,
-        "clauses": [clause_payload(c) for c in item.clauses],
+        "clauses": [clause_payload(c, version) for c in item.clauses],
         "title": item.title,
         "detail": item.detail,
         "reasons": list(item.reasons),
@@ -52,9 +105,9 @@ def decision_payload(
         "complete": decision.complete,
         "next_question": decision.next_question.key if decision.next_question else None,
         "verdict": decision.verdict.key if decision.verdict else None,
-        "auth_methods": [item_payload(i) for i in decision.auth_methods],
-        "terms": [item_payload(i) for i in decision.terms],
-        "steps": [item_payload(i) for i in decision.steps],
+        "auth_methods": [item_payload(i, version) for i in decision.auth_methods],
+        "terms": [item_payload(i, version) for i in decision.terms],
+        "steps": [item_payload(i, version) for i in decision.steps],
         "reasons": [
             {
                 "table": table,
@@ -68,7 +121,7 @@ def decision_payload(
         "ignored": list(decision.ignored),
         "result_url": result_url,
         "answers": dict(decision.answers),
-        "verdict_detail": item_payload(decision.verdict) if decision.verdict else None,
+        "verdict_detail": item_payload(decision.verdict, version) if decision.verdict else None,
         "rules": list(decision.fired_rules),
         "revoke_url": None,  # set only in the API response that saved a result
         "action": action_payload(decision),
@@ -131,7 +184,7 @@ def with_sources(snapshot: Mapping[str, Any]) -> dict[str, Any]:
 SECURITY_CLAUSE_PREFIX = "security-"
 
 
-def security_links(version: engine.Version) -> list[dict[str, str]]:
+def security_links(version: engine.Version) -> list[dict[str, Any]]:
     return [
         clause_payload(clause)
         for clause in version.clauses
@@ -165,6 +218,25 @@ def snapshot_payload(
         "questions": questions,
         "security_links": security_links(engine_version),
     }
+
+
+def with_reviewed_drift(
+    snapshot: Mapping[str, Any], reworded: Mapping[str, list[dict[str, str]]]
+) -> dict[str, Any]:
+    """A copy of the snapshot whose clauses carry `reworded`: the reviewed drift of each clause
+    ({"since", "verdict"}), for the line "the page was reworded on DATE (reviewed: …)". What the
+    clause cites is not touched."""
+    shown = copy.deepcopy(dict(snapshot))
+    if not reworded:
+        return shown
+    items = [shown.get("verdict_detail")] + [
+        item for table in engine.LIST_TABLES for item in shown.get(table) or []
+    ]
+    for item in items:
+        for clause in (item or {}).get("clauses") or []:
+            if clause.get("id") in reworded:
+                clause["reworded"] = reworded[clause["id"]]
+    return shown
 
 
 def payload_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,22 @@ tuples (stored as `order`), rules their `priority` and key.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Prefetch
 
 from . import engine
-from .models import Choice, Citation, Clause, Outcome, PolicyVersion, Question, Rule
+from .models import (
+    Choice,
+    Citation,
+    Clause,
+    Outcome,
+    PolicyVersion,
+    Question,
+    Rule,
+    SourceDocument,
+)
 
 
 def build(version: PolicyVersion) -> engine.Version:
@@ -80,17 +91,38 @@ def build_by_pk(pk: int, *, policy: str, version_id: str) -> engine.Version:
         ),
         clauses=tuple(
             engine.Clause(
-                key=c.key, quote=c.quote, url=c.url, source=c.source, version=c.source_version
+                key=c.key,
+                quote=c.quote,
+                url=c.url,
+                source=c.source,
+                version=c.source_version,
+                **_document_fields(c),
             )
-            for c in Clause.objects.filter(version=version)
+            for c in Clause.objects.filter(version=version).select_related("document")
         ),
     )
 
 
+def _document_fields(clause: Clause) -> dict[str, Any]:
+    """A clause's source fields: its document (key, title, whether it is a mere reference) and
+    its later-statement marker."""
+    document = clause.document
+    return {
+        "kind": engine.REFERENCE
+        if document is not None and document.kind == SourceDocument.Kind.REFERENCE
+        else engine.QUOTE,
+        "later_statement": clause.later_statement,
+        "later_statement_reason": clause.later_statement_reason,
+        "document": document.key if document is not None else "",
+        "title": document.title if document is not None else "",
+    }
+
+
 @transaction.atomic
 def write(*, version: PolicyVersion, values: engine.Version) -> None:
-    """Store `values` as the records of `version`, a draft with no records yet. Seven queries,
-    whatever the size. The lock refuses a published `version` (VersionLockedError)."""
+    """Store `values` as the records of `version`, a draft with no records yet. Seven queries
+    (eight when clauses name documents), whatever the size. The lock refuses a published
+    `version` (VersionLockedError)."""
     questions = Question.objects.bulk_create(
         Question(
             version=version,
@@ -126,6 +158,11 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
             action=o.action,
         )
     Outcome.objects.bulk_create(outcomes.values())
+    named = {c.document for c in values.clauses if c.document}
+    documents = {d.key: d for d in SourceDocument.objects.filter(key__in=named)} if named else {}
+    unknown = sorted(named - set(documents))
+    if unknown:
+        raise engine.PolicyError(f"Unknown source document(s): {', '.join(unknown)}")
     clauses = {
         c.key: Clause(
             version=version,
@@ -134,6 +171,9 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
             url=c.url,
             source=c.source,
             source_version=c.version,
+            document=documents.get(c.document),
+            later_statement=c.later_statement,
+            later_statement_reason=c.later_statement_reason,
         )
         for c in values.clauses
     }

@@ -10,14 +10,25 @@ rules no scenario exercises. The admin shows it on every view and save of a vers
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from . import analysis, catalog, engine, records, scenarios
-from .models import Policy, PolicyVersion, VersionLockedError
+from . import analysis, catalog, citations, engine, quotes, records, scenarios
+from .loading import sha256_of
+from .models import (
+    DriftReview,
+    Policy,
+    PolicyVersion,
+    Snapshot,
+    SourceDocument,
+    VersionLockedError,
+    is_web_url,
+)
 
 
 class PublishRefused(Exception):
@@ -100,11 +111,17 @@ def version_report(
             skipped.append((case, _why_not(case, day, as_draft)))
     return VersionReport(
         built,
-        findings=analysis.check(built),
+        findings=_errors_first(
+            analysis.check(built) + citations.check(built, catalog.sources_of(built), day)
+        ),
         runs=runs,
         skipped=skipped,
         uncovered=scenarios.uncovered_rules(built, runs),
     )
+
+
+def _errors_first(findings: list[analysis.Finding]) -> list[analysis.Finding]:
+    return sorted(findings, key=lambda f: f.severity != analysis.ERROR)
 
 
 def _why_not(case: scenarios.Scenario, day: dt.date | None, is_draft: bool) -> str:
@@ -320,3 +337,125 @@ def version_in_effect_for(version: PolicyVersion) -> PolicyVersion | None:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# --- snapshots ------------------------------------------------------------------------------------
+
+
+class SnapshotRefused(Exception):
+    """Nothing was stored; the message says why."""
+
+
+# Tracking parameters in bare URLs are no more a change of the page than link targets are
+# (which `quotes.normalise` drops).
+_TRACKING = re.compile(r"([?&])(?:utm_[a-z]+|gclid|fbclid|mc_[a-z]+|ref_src)=[^&\s)\]>\"']*&?")
+
+
+def comparable(text: str) -> str:
+    """The form in which two copies of a page are the same page: `quotes.normalise` of the text
+    without tracking parameters."""
+    return quotes.normalise(_TRACKING.sub(r"\1", text))
+
+
+def document_for(name: str) -> SourceDocument:
+    """A document by key, by the URL clauses cite, or by one of its earlier URLs."""
+    found = SourceDocument.objects.filter(Q(key=name) | Q(url=name)).first()
+    if found is None and is_web_url(name):
+        found = next(
+            (d for d in SourceDocument.objects.all() if name in (d.other_urls or [])), None
+        )
+    if found is None:
+        raise SnapshotRefused(
+            f"No source document {name!r}; give a document's key or the URL its clauses cite."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    snapshot: Snapshot | None  # None: the text is that of the copy before it
+    unchanged_since: dt.date | None = None
+    replaced: bool = False
+
+
+def snapshot_record(
+    *,
+    document: SourceDocument,
+    text: str,
+    date: dt.date,
+    by: Any = None,
+    note: str = "",
+    provenance: dict[str, Any] | None = None,
+    replace: bool = False,
+) -> SnapshotResult:
+    """Store a page's text as seen on `date`, unless it is the same page as the latest copy on
+    or before that date (then nothing is stored). A second copy on one date replaces the first
+    only with `replace`. SnapshotRefused, nothing written, otherwise."""
+    if date > today():
+        raise SnapshotRefused(f"{date.isoformat()} is in the future; give the day it was seen.")
+    if not text.strip():
+        raise SnapshotRefused("The text is empty.")
+    with transaction.atomic():
+        earlier = (
+            Snapshot.objects.select_for_update()
+            .filter(document=document, date__lte=date)
+            .order_by("-date")
+            .first()
+        )
+        if earlier is not None and comparable(earlier.text) == comparable(text):
+            return SnapshotResult(None, unchanged_since=earlier.date)
+        fields = {
+            "text": text,
+            "sha256": sha256_of(text),
+            "note": note.strip(),
+            "provenance": provenance or {},
+            "recorded_by": by if getattr(by, "pk", None) else None,
+            "recorded_at": timezone.now(),
+        }
+        if earlier is not None and earlier.date == date:
+            if not replace:
+                raise SnapshotRefused(
+                    f"{document.key} already has a copy of {date.isoformat()}; replace it with "
+                    "--replace (in the admin: tick “replace”)."
+                )
+            for name, value in fields.items():
+                setattr(earlier, name, value)
+            earlier.save()
+            return SnapshotResult(earlier, replaced=True)
+        return SnapshotResult(Snapshot.objects.create(document=document, date=date, **fields))
+
+
+def today() -> dt.date:
+    return catalog.today()
+
+
+class ReviewRefused(Exception):
+    """The finding cannot be marked reviewed; the message says why."""
+
+
+def drift_review(
+    *, version: PolicyVersion, clause: str, since: dt.date, note: str, by: Any
+) -> DriftReview:
+    """Record that an admin read the page where it no longer holds a clause's quote and found the
+    meaning unchanged. Only for a finding `check_sources` reports; every worker's results show it
+    on their next request."""
+    if not note.strip():
+        raise ReviewRefused("Say what changed on the page and why the clause still holds.")
+    findings = catalog.drift_findings(version.policy.slug, version.version_id)
+    if not any(f.clause == clause and f.since == since for f in findings):
+        raise ReviewRefused(f"{version} has no drift of {clause} since {since.isoformat()}.")
+    try:
+        with transaction.atomic():
+            review = DriftReview.objects.create(
+                version=version,
+                clause=clause,
+                since=since,
+                note=note.strip(),
+                reviewed_by=by if getattr(by, "pk", None) else None,
+                reviewed_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise ReviewRefused("This finding is already reviewed.") from None
+    catalog.forget_published_versions()
+    transaction.on_commit(catalog.forget_published_versions)
+    return review

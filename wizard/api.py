@@ -112,6 +112,13 @@ class ClauseOut(Schema):
     url: str
     version: str = Field(..., description="The version or date of the source the quote is from.")
     source: str = Field(..., description="The title of the source.")
+    kind: str = Field("quote", description="quote (checked against a stored copy) or reference.")
+    later_statement: bool = Field(
+        False, description="The quote is from a text dated after the version took effect."
+    )
+    snapshot_url: str | None = Field(
+        None, description="The path of the stored copy quoted (the quote highlighted)."
+    )
 
 
 class ItemOut(Schema):

@@ -18,7 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from policies import catalog, engine
-from policies.payloads import payload_diff, snapshot_payload, with_sources
+from policies.payloads import (
+    payload_diff,
+    snapshot_payload,
+    with_reviewed_drift,
+    with_sources,
+)
 
 from . import cookie_state
 from .creators import created_secret, remember_created
@@ -72,10 +77,18 @@ def _newer_version(found: Result) -> catalog.VersionRef | None:
     return current if current.pk != found.version_id else None
 
 
-def _share_context(found: Result, newer: catalog.VersionRef | None) -> dict[str, Any]:
+def _share_context(
+    found: Result,
+    newer: catalog.VersionRef | None,
+    reworded: dict[str, list[dict[str, str]]] | None = None,
+) -> dict[str, Any]:
+    if reworded is None:
+        reworded = catalog.reworded(found.version_ref)
     return {
         "result": found,
-        "snap": with_sources(found.public_snapshot),
+        # Exactly as cited when saved, plus what admins have since reviewed of those pages,
+        # each clause once.
+        "snap": with_sources(with_reviewed_drift(found.public_snapshot, reworded)),
         "newer": newer,
         "json_url": reverse("results:download", args=[found.token, "json"]),
         "markdown_url": reverse("results:download", args=[found.token, "md"]),
@@ -90,13 +103,16 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
     if found.is_gone():
         return _gone(request, found)
     newer = _newer_version(found)
-    # The snapshot never changes; only the "policy changed" notice can, so it is in the tag.
-    etag = f'"{found.token}-{newer.version_id if newer else "current"}-1"'
+    reworded = catalog.reworded(found.version_ref)
+    # The snapshot never changes; the "policy changed" notice and the reviewed rewordings of the
+    # pages it quotes can, so they are in the tag.
+    reviewed = sum(len(dates) for dates in reworded.values())
+    etag = f'"{found.token}-{newer.version_id if newer else "current"}-{reviewed}-1"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         not_modified["Cache-Control"] = "private, no-cache"
         return _private(not_modified)
-    response = render(request, "results/share.html", _share_context(found, newer))
+    response = render(request, "results/share.html", _share_context(found, newer, reworded))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return _private(response)

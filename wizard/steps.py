@@ -18,7 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from policies import catalog, engine
-from policies.payloads import snapshot_payload, with_sources, with_what_would_change
+from policies.payloads import (
+    snapshot_payload,
+    with_reviewed_drift,
+    with_sources,
+    with_what_would_change,
+)
 
 from . import cookie_state, progress
 from .creators import remember_created
@@ -200,9 +205,13 @@ def result(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("results:saved", token=already.result.token)
         remember_created(request, saved.token, secret)
         return redirect("results:saved", token=saved.token)
+    # Reviewed drift on each clause first, then each clause once in the sources section.
     snapshot = with_sources(
-        with_what_would_change(
-            snapshot_payload(found.version, version, decision), version, decision
+        with_reviewed_drift(
+            with_what_would_change(
+                snapshot_payload(found.version, version, decision), version, decision
+            ),
+            catalog.reworded(found.version),
         )
     )
     return render(

@@ -17,5 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("r/", include(("wizard.result_urls", "results"), namespace="results")),
+    path("sources/", include(("wizard.source_urls", "sources"), namespace="sources")),
     path("", include(("wizard.page_urls", "wizard"), namespace="wizard")),
 ]

@@ -70,7 +70,12 @@ def engine_versions(document):
 
 def export(document):
     return export_document(
-        document.slug, document.title, document.summary, engine_versions(document)
+        document.slug,
+        document.title,
+        document.summary,
+        engine_versions(document),
+        documents=document.documents,
+        reviews=document.reviews,
     )
 
 

@@ -91,6 +91,14 @@ def test_each_list_item_has_its_text_and_cited_clauses(client):
             "url": "https://example.com/terms",
             "version": "2025-01-01",
             "source": "Example terms",
+            # Added by the sources issue: a quote, not a later statement, of no stored page.
+            "kind": "quote",
+            "later_statement": False,
+            "snapshot_url": None,
+            "title": "",
+            "document": None,
+            "later_statement_reason": "",
+            "live_url": "https://example.com/terms#:~:text=The%20quoted%20words",
         }
     ]
 

@@ -81,7 +81,8 @@ def test_it_lists_numbered_steps_with_reasons_and_numbered_references(client):
         '<blockquote class="source__quote" cite="https://example.com/terms">'
         "<p>The quoted words.</p></blockquote>"
     ) in sources
-    assert '<a href="https://example.com/terms">Example terms</a>, page as of 2025-01-01' in sources
+    assert '<a href="https://example.com/terms#:~:text=The%20quoted%20words">' in sources
+    assert "Example terms</a>, quoted from the page as of 2025-01-01." in sources
 
 
 def test_each_clause_is_quoted_once_however_many_items_cite_it(client):
@@ -162,7 +163,8 @@ def test_it_lists_the_terms_with_links_to_their_clauses(client):
     assert "<strong>Pet terms</strong>" in terms_section
     assert 'href="#source-' in terms_section
     sources = html[html.index('id="sources-title"') :]
-    assert '<a href="https://example.com/pet-terms">Pet terms</a>, page as of v7' in sources
+    assert '<a href="https://example.com/pet-terms#:~:text=' in sources
+    assert "Pet terms</a>, quoted from the page as of v7." in sources
 
 
 def test_it_links_security_and_trust_pages_from_the_versions_clauses(client):

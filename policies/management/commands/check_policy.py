@@ -8,8 +8,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from policies import analysis, catalog, engine
-from policies.loading import SeedError, read_document, to_engine
+from policies import analysis, catalog, citations, engine
+from policies.loading import SeedError, read_document, sources_of, to_engine
+
+Checked = tuple[str, engine.Version, dict[str, citations.Source]]
 
 FOUND_ERRORS = 1
 CANNOT_CHECK = 2
@@ -18,7 +20,8 @@ CANNOT_CHECK = 2
 class Command(BaseCommand):
     help = (
         "Check a policy's versions for gaps, conflicts, unreachable rules and questions, and "
-        "uncited clauses. Give a policy slug (read from the database, drafts included) or a "
+        "uncited clauses, and whether each quote is in the snapshot of its page in force on the "
+        "version's date. Give a policy slug (read from the database, drafts included) or a "
         "YAML seed file ending in .yaml or .yml (no database needed). Exits 1 if any error is "
         "found, 2 if there is nothing to check."
     )
@@ -42,8 +45,9 @@ class Command(BaseCommand):
         else:
             versions = from_database(target, version_id)
         failing = []
-        for label, version in versions:
-            findings = analysis.check(version)
+        for label, version, sources in versions:
+            findings = analysis.check(version) + citations.check(version, sources)
+            findings.sort(key=lambda f: f.severity != analysis.ERROR)
             errors = sum(1 for f in findings if f.severity == analysis.ERROR)
             warnings = len(findings) - errors
             self.stdout.write(f"{label}: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
@@ -60,7 +64,7 @@ class Command(BaseCommand):
             raise CommandError(f"errors found in {', '.join(failing)}", returncode=FOUND_ERRORS)
 
 
-def from_file(path: Path, version_id: str | None) -> list[tuple[str, engine.Version]]:
+def from_file(path: Path, version_id: str | None) -> list[Checked]:
     if not path.is_file():
         raise CommandError(f"No such file: {path}", returncode=CANNOT_CHECK)
     try:
@@ -72,12 +76,13 @@ def from_file(path: Path, version_id: str | None) -> list[tuple[str, engine.Vers
                 + ", ".join(v.id for v in document.versions),
                 returncode=CANNOT_CHECK,
             )
-        return [(f"{document.slug} {v.id}", to_engine(document.slug, v)) for v in chosen]
+        sources = sources_of(document)
+        return [(f"{document.slug} {v.id}", to_engine(document.slug, v), sources) for v in chosen]
     except (OSError, SeedError) as exc:
         raise CommandError(str(exc), returncode=CANNOT_CHECK) from None
 
 
-def from_database(slug: str, version_id: str | None) -> list[tuple[str, engine.Version]]:
+def from_database(slug: str, version_id: str | None) -> list[Checked]:
     try:
         catalog.policy(slug)
     except catalog.PolicyNotFound:
@@ -86,7 +91,7 @@ def from_database(slug: str, version_id: str | None) -> list[tuple[str, engine.V
             returncode=CANNOT_CHECK,
         ) from None
     if version_id is None:
-        return [(str(version), catalog.compiled(version)) for version in catalog.versions(slug)]
+        return [_checked(version) for version in catalog.versions(slug)]
     try:
         version = catalog.version_by_id(slug, version_id, include_drafts=True)
     except catalog.VersionNotFound:
@@ -94,7 +99,12 @@ def from_database(slug: str, version_id: str | None) -> list[tuple[str, engine.V
             f"{slug} has no version {version_id!r} (write it YYYY-MM-DD).",
             returncode=CANNOT_CHECK,
         ) from None
-    return [(str(version), catalog.compiled(version))]
+    return [_checked(version)]
+
+
+def _checked(version: catalog.VersionRef) -> Checked:
+    built = catalog.compiled(version)
+    return str(version), built, catalog.sources_of(built)
 
 
 def plural(n: int, noun: str) -> str:

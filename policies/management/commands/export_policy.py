@@ -66,9 +66,16 @@ class Command(BaseCommand):
                         f"{version_id} does not have."
                     )
             scenarios = kept
+        named = {c.document for *_, v in exported for c in v.clauses if c.document}
         try:
             document = export_document(
-                policy.slug, policy.title, policy.summary, exported, scenarios
+                policy.slug,
+                policy.title,
+                policy.summary,
+                exported,
+                scenarios,
+                documents=catalog.documents_for_export(named),
+                reviews=catalog.review_docs(chosen),
             )
         except ExportError as exc:
             raise CommandError(f"{slug}: {exc}") from None

@@ -1,10 +1,12 @@
-"""Joins the authoring grid's and the result guidance's migrations, written side by side."""
+"""Joins the migrations of the sources, the authoring grid and the result guidance, written side
+by side."""
 
 from django.db import migrations
 
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("policies", "0005_sources"),
         ("policies", "0006_authoring_grid"),
         ("policies", "0007_result_guidance"),
     ]
