@@ -68,9 +68,10 @@ bench: $(STAMP)
 	$(PY) bench/quotes.py
 	$(PY) bench/http_bench.py
 
-# The load and soak test: 50 browsers walking the wizard for 60 s against gunicorn + PostgreSQL.
+# The load and soak test: 50 browsers walking the wizard for 60 s, alternating between two gunicorn
+# servers that share PostgreSQL and Redis (REDIS_URL, under a key prefix of the run's own).
 load: $(STAMP)
-	$(PY) bench/load.py
+	$(PY) bench/load.py --redis-url $(REDIS_URL)
 
 # Regenerates the lock from pyproject.toml (needs uv: `pip install uv`).
 lock:
