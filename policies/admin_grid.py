@@ -167,11 +167,16 @@ def _after_write(
     without JavaScript goes back to the version's page at the row."""
     report = services.version_report(version=version)
     if is_htmx(request):
-        return TemplateResponse(
+        response = TemplateResponse(
             request,
             TEMPLATE + "#authoring",
             authoring_context(version, report, editable=True),
         )
+        # Back to the row written: the section above it may have grown or shrunk. By
+        # attribute, since rule ids may hold dots.
+        if anchor:
+            response["HX-Reswap"] = f'outerHTML show:[id="row-{anchor}"]:top'
+        return response
     level = messages.WARNING if report.blocks_publishing else messages.INFO
     model_admin.message_user(request, report.summary(), level)
     return HttpResponseRedirect(change_url(version) + (f"#row-{anchor}" if anchor else ""))
@@ -407,7 +412,8 @@ def _form_response(
     if is_htmx(request):
         response = TemplateResponse(request, TEMPLATE + "#row_form", context)
         if form.is_bound:  # errors: the form goes back where it was, not over the section
-            target = f"#row-{key}" if key else f"#new-row-{table}"
+            # By attribute: rule ids may hold dots, which an #id selector would misread.
+            target = f'[id="row-{key}"]' if key else f'[id="new-row-{table}"]'
             retarget(response, target)
             reswap(response, "outerHTML")
         return response

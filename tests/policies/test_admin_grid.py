@@ -172,7 +172,7 @@ def test_a_refused_row_comes_back_as_its_form_with_the_error(admin_client, draft
     )
 
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#row-lazy-dog"
+    assert response["HX-Retarget"] == '[id="row-lazy-dog"]'
     assert "errornote" in response.content.decode()
     assert Rule.objects.filter(version=draft, key="lazy-dog").exists()
 
