@@ -355,23 +355,52 @@ class ScenarioForm(forms.ModelForm):
 
     class Meta:
         model = Scenario
-        fields = ["name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
+        fields = ["version", "name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
 
 
 class ScenarioInline(admin.StackedInline):
+    """The policy's own scenarios (those of no version); a version's are on its page."""
+
     model = Scenario
     form = ScenarioForm
     extra = 0
     fields = ["name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
+    verbose_name_plural = "scenarios of the policy (tested on the versions their date picks)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Scenario]:
+        return super().get_queryset(request).filter(version__isnull=True)
+
+
+class VersionScenarioInline(LockedWhenPublished, admin.StackedInline):
+    """A version's own scenarios: they test this version alone, and a new draft gets copies."""
+
+    model = Scenario
+    fk_name = "version"
+    form = ScenarioForm
+    extra = 0
+    fields = ["name", "answers", "verdict", "must_include", "must_exclude"]
+    verbose_name_plural = "scenarios of this version"
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(RecordOfDraft, admin.ModelAdmin):
     form = ScenarioForm
-    list_display = ["name", "policy", "as_of", "verdict"]
-    list_filter = ["policy"]
+    list_display = ["name", "policy", "version", "as_of", "verdict"]
+    list_filter = ["policy", "version"]
     search_fields = ["name"]
-    fields = ["policy", "name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
+    fields = [
+        "policy",
+        "version",
+        "name",
+        "as_of",
+        "answers",
+        "verdict",
+        "must_include",
+        "must_exclude",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Scenario]:
+        return super().get_queryset(request).select_related("policy", "version__policy")
 
 
 # --- policies and versions ------------------------------------------------------------------------
@@ -480,7 +509,7 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
     ]
     # The rules are edited in the grid, a row at a time, and outcomes and clauses on their own
     # pages: as inlines, the seed's draft posted 1,501 fields in 1.6 MB of HTML.
-    inlines = [QuestionInline]
+    inlines = [QuestionInline, VersionScenarioInline]
     actions = ["new_draft_action"]
     change_form_template = "admin/policies/policyversion/change_form.html"
 
@@ -623,6 +652,16 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             )
         context = {**(extra_context or {}), "version_events": events}
         return super().history_view(request, object_id, context)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # A version's new scenarios belong to its policy too.
+        for inline_form in formset.forms:
+            if (
+                isinstance(inline_form.instance, Scenario)
+                and inline_form.instance.policy_id is None
+            ):
+                inline_form.instance.policy_id = form.instance.policy_id
+        super().save_formset(request, form, formset, change)
 
     # The grid's rows (policies/admin_grid.py).
 

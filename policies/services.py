@@ -17,7 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from . import analysis, catalog, engine, records, scenarios
-from .models import Policy, PolicyVersion, VersionLockedError
+from .models import Policy, PolicyVersion, Scenario, VersionLockedError
 
 
 class PublishRefused(Exception):
@@ -91,7 +91,11 @@ def version_report(
     )
     published_dates = [d for d in published if d is not None]
     runs, skipped = [], []
-    for case in sorted(catalog.scenarios_of(version.policy.slug), key=lambda c: c.name):
+    # The version's own scenarios test it whatever their date; the policy's own, by `as_of`.
+    own = catalog.scenarios_of_version(version.pk)
+    for case in sorted(own, key=lambda c: c.name):
+        runs.append(scenarios.run(built, case))
+    for case in sorted(catalog.policy_scenarios(version.policy.slug), key=lambda c: c.name):
         if scenarios.applies_to(
             case, effective_date=day, is_draft=as_draft, published_dates=published_dates
         ):
@@ -123,7 +127,7 @@ def _why_not(case: scenarios.Scenario, day: dt.date | None, is_draft: bool) -> s
 @transaction.atomic
 def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
     """A new, undated draft holding a copy of every record of `version`: questions with their
-    choices, outcomes, clauses, and rules with the clauses they cite."""
+    choices, outcomes, clauses, rules with the clauses they cite, and its scenarios."""
     draft = PolicyVersion.objects.create(
         policy_id=version.policy_id,
         effective_date=None,
@@ -132,6 +136,19 @@ def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
         created_by=by if getattr(by, "pk", None) else None,
     )
     records.write(version=draft, values=catalog.compiled(catalog.ref(version)))
+    Scenario.objects.bulk_create(
+        Scenario(
+            policy_id=row.policy_id,
+            version=draft,
+            name=row.name,
+            answers=row.answers,
+            as_of=row.as_of,
+            verdict=row.verdict,
+            must_include=row.must_include,
+            must_exclude=row.must_exclude,
+        )
+        for row in Scenario.objects.filter(version=version).order_by("pk")
+    )
     return draft
 
 
