@@ -79,12 +79,15 @@ class Migration(migrations.Migration):
                 condition=models.Q(("version__isnull", True)),
                 fields=("policy", "name"),
                 name="unique_scenario_name",
+                violation_error_message="Scenario with this Policy and Name already exists.",
             ),
         ),
         migrations.AddConstraint(
             model_name="scenario",
             constraint=models.UniqueConstraint(
-                fields=("version", "name"), name="unique_scenario_name_per_version"
+                fields=("version", "name"),
+                name="unique_scenario_name_per_version",
+                violation_error_message="This version already has a scenario of this name.",
             ),
         ),
     ]
