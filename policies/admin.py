@@ -548,6 +548,12 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             path(
                 "<int:pk>/rules/action/", view(self.rule_action_view), name="policies_rule_action"
             ),
+            path("<int:pk>/rules/simulate/", view(self.simulate_view), name="policies_simulate"),
+            path(
+                "<int:pk>/rules/save-scenario/",
+                view(self.save_scenario_view),
+                name="policies_save_scenario",
+            ),
             path("<int:pk>/rules/<str:key>/", view(self.rule_row_view), name="policies_rule_row"),
             *super().get_urls(),
         ]
@@ -575,14 +581,19 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
                 version,
                 report,  # type: ignore[arg-type]  # the lazy object stands for the report
                 editable=bool(self.has_change_permission(request, version)),
+                answers=admin_grid.simulated_answers(request),
             )
         )
         return {
             "report": report,
+            "change_url": reverse("admin:policies_policyversion_change", args=[version.pk]),
             "grids": SimpleLazyObject(lambda: authoring["grids"]),
             "questions": SimpleLazyObject(lambda: authoring["questions"]),
             "rules_url": admin_grid.rules_url(version),
             "editable": SimpleLazyObject(lambda: authoring["editable"]),
+            "sim": SimpleLazyObject(lambda: authoring["sim"]),
+            "simulate_url": reverse("admin:policies_simulate", args=[version.pk]),
+            "save_scenario_url": reverse("admin:policies_save_scenario", args=[version.pk]),
             "outcome_rows": SimpleLazyObject(
                 lambda: list(
                     Outcome.objects.filter(version=version).values("pk", "table", "key", "title")
@@ -669,6 +680,12 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:policies_policyversion_change", args=[pk]) + "#table-verdict"
         )
+
+    def simulate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.simulate_view(request, self, pk)
+
+    def save_scenario_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.save_scenario_view(request, self, pk)
 
     def rule_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return admin_grid.add_view(request, self, pk)

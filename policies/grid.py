@@ -35,6 +35,7 @@ class Cell:
     text: str  # "any", "pro, max" or "not free"
     tested: bool
     choices: frozenset[str]
+    mark: str = ""  # while simulating: "hit" or "miss" for a tested, answered question
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Row:
     clauses: tuple[str, ...]
     cells: tuple[Cell, ...]
     fixes: tuple[Fix, ...]
+    state: str = ""  # while simulating: "fired", or "matched-lost" (matched, lost to the policy)
 
     @property
     def has_error(self) -> bool:
@@ -104,8 +106,20 @@ def positions(version: engine.Version) -> dict[str, tuple[str, int]]:
     }
 
 
-def grids(version: engine.Version, findings: Iterable[analysis.Finding]) -> list[Grid]:
+def grids(
+    version: engine.Version,
+    findings: Iterable[analysis.Finding],
+    answers: Mapping[str, str] | None = None,
+) -> list[Grid]:
+    """The grids, with the fixes on their rows; given `answers` (a simulation), each row says
+    whether it fired or matched and lost, and each tested cell whether the answer meets it."""
     where = positions(version)
+    fired: set[str] = set()
+    lost: set[str] = set()
+    path: Mapping[str, str] = {}
+    if answers is not None:
+        decision, fired, lost = simulate_rows(version, answers)
+        path = decision.answers
     fixes = [fix_for(finding, where) for finding in findings]
     by_rule: dict[str, list[Fix]] = {}
     by_table: dict[str, list[Fix]] = {}
@@ -136,10 +150,16 @@ def grids(version: engine.Version, findings: Iterable[analysis.Finding]) -> list
                             text=cell_text(q, tests.get(q.key)),
                             tested=q.key in tests,
                             choices=tests.get(q.key, frozenset()),
+                            mark=_mark(tests.get(q.key), path.get(q.key)),
                         )
                         for q in version.questions
                     ),
                     fixes=tuple(by_rule.get(rule.key, ())),
+                    state="fired"
+                    if rule.key in fired
+                    else "matched-lost"
+                    if rule.key in lost
+                    else "",
                 )
             )
         policy = version.hit_policies[table]
@@ -154,6 +174,12 @@ def grids(version: engine.Version, findings: Iterable[analysis.Finding]) -> list
             )
         )
     return result
+
+
+def _mark(choices: frozenset[str] | None, answer: str | None) -> str:
+    if choices is None or answer is None:
+        return ""
+    return "hit" if answer in choices else "miss"
 
 
 def _name(key: str, where: Mapping[str, tuple[str, int]]) -> str:

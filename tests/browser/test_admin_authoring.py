@@ -101,6 +101,33 @@ def test_an_admin_drafts_edits_a_row_and_publishes_with_a_later_date(
     )
     checked(page, checker, "draft fixed")
 
+    # Simulate along the question flow, then save the answers as a scenario of the draft.
+    panel = page.locator("#simulate")
+    for _ in range(12):
+        group = panel.locator("fieldset").last
+        if not group.locator("input:checked").count():
+            group.locator("input[type=radio]").first.check()
+            panel.get_by_role("button", name=re.compile("Next|Simulate again")).click()
+            panel = page.locator("#simulate")
+            expect(panel).to_be_visible()
+        if page.locator("#scenario-name").count():
+            break
+    expect(page.locator("#simulate-decision")).to_contain_text("Verdict:")
+    expect(page.locator("tbody.grid-row.fired").first).to_be_visible()
+    checked(page, checker, "simulated")
+    suffix = "" if javascript else "-nojs"
+    page.locator("#simulate").screenshot(
+        path=str(SCREENSHOTS / f"admin-simulate-panel{suffix}.png")
+    )
+    page.locator("tbody.grid-row.fired").first.screenshot(
+        path=str(SCREENSHOTS / f"admin-fired-row{suffix}.png")
+    )
+    page.locator("#scenario-name").fill("Saved from the simulate panel")
+    page.get_by_role("button", name="Save as scenario").click()
+    expect(page.locator("#version-report")).to_contain_text("Saved from the simulate panel")
+    checked(page, checker, "scenario saved")
+    assert draft.scenarios.filter(name="Saved from the simulate panel").exists()
+
     # Publish on an earlier date than the version in effect: warned, refused without the tick.
     page.get_by_role("link", name="Publish…").click()
     checked(page, checker, "publish page")

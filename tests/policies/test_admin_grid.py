@@ -250,3 +250,62 @@ def test_a_published_version_refuses_row_writes_with_a_message(admin_client):
         assert "is published and cannot be changed" in response.content.decode()
     assert Rule.objects.get(version=published, key="lazy-dog").reason != "x"
     assert Rule.objects.filter(version=published).count() == 4
+
+
+# --- simulate ----------------------------------------------------------------------------------
+
+
+def simulate_url(version):
+    return reverse("admin:policies_simulate", args=[version.pk])
+
+
+def test_simulate_walks_the_question_flow_and_marks_the_rows(admin_client, draft):
+    asked = admin_client.get(
+        change_url(draft) + "?simulate=1&answer-pet=dog", headers={}
+    ).content.decode()
+    done = admin_client.get(
+        simulate_url(draft) + "?simulate=1&answer-pet=dog&answer-walks=no", headers=HX
+    ).content.decode()
+
+    assert 'name="answer-walks"' in asked  # the next question along the flow
+    assert "Verdict: none yet" in asked
+    assert "Verdict: no" in done and "leash" in done
+    lazy = re.search(r'<tbody id="row-lazy-dog"[^>]*>', done).group(0)
+    assert "fired" in lazy
+    default = re.search(r'<tbody id="row-default-yes"[^>]*>', done).group(0)
+    assert "matched-lost" in default
+    no_fish = re.search(r'<tbody id="row-no-fish".*?</tbody>', done, re.S).group(0)
+    assert 'class="tested miss"' in no_fish
+
+
+def test_simulate_without_javascript_is_the_versions_page_with_the_answers(admin_client, draft):
+    response = admin_client.get(simulate_url(draft) + "?simulate=1&answer-pet=cat")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(change_url(draft) + "?")
+    assert "answer-pet=cat" in response["Location"]
+
+
+def test_save_as_scenario_stores_the_answers_and_current_outcome(admin_client, draft):
+    url = reverse("admin:policies_save_scenario", args=[draft.pk])
+
+    response = admin_client.post(
+        url, {"name": "Lazy dog", "answer-pet": "dog", "answer-walks": "no"}, headers=HX
+    )
+
+    scenario = draft.scenarios.get(name="Lazy dog")
+    assert (scenario.answers, scenario.verdict, scenario.must_include) == (
+        {"pet": "dog", "walks": "no"},
+        "no",
+        ["leash"],
+    )
+    assert "Lazy dog" in response.content.decode()  # the report runs it at once
+
+
+def test_save_as_scenario_refuses_incomplete_answers(admin_client, draft):
+    url = reverse("admin:policies_save_scenario", args=[draft.pk])
+
+    response = admin_client.post(url, {"name": "Half", "answer-pet": "dog"}, follow=True)
+
+    assert "Answer every question" in response.content.decode()
+    assert not draft.scenarios.filter(name="Half").exists()
