@@ -308,8 +308,8 @@ def add_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
 
 
 def action_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
-    """POST do="duplicate|delete|up|down <rule id>": one form per table serves all its rows'
-    buttons, so the page carries one CSRF token per table rather than per row."""
+    """POST do="duplicate|delete|up|down <rule id>", from the buttons of a row's form (which
+    act on the row as stored, not on the form's unsaved changes)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     version = _draft_or_refuse(request, model_admin, pk)
@@ -549,6 +549,14 @@ def _form_response(
         "columns": len(built.questions) + 5,
         "change_url": change_url(version),
         "show_url": f"{rules_url(version)}{key}/?show=1" if key else "",
+        "rules_url": rules_url(version),
+        # Without saving the form's changes: these act on the row as it is stored.
+        "row_actions": [
+            ("up", "Move up"),
+            ("down", "Move down"),
+            ("duplicate", "Duplicate"),
+            ("delete", "Delete"),
+        ],
     }
     if is_htmx(request):
         response = TemplateResponse(request, TEMPLATE + "#row_form", context)

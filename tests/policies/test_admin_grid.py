@@ -309,3 +309,13 @@ def test_save_as_scenario_refuses_incomplete_answers(admin_client, draft):
 
     assert "Answer every question" in response.content.decode()
     assert not draft.scenarios.filter(name="Half").exists()
+
+
+def test_a_rows_form_moves_duplicates_and_deletes_it_without_javascript(admin_client, draft):
+    html = admin_client.get(row_url(draft, "lazy-dog")).content.decode()
+
+    for value in ["up", "down", "duplicate", "delete"]:
+        assert f'name="do" value="{value} lazy-dog" formaction="{action_url(draft)}"' in html
+    response = admin_client.post(action_url(draft), {**row_post(), "do": "delete lazy-dog"})
+    assert response.status_code == 302
+    assert not Rule.objects.filter(version=draft, key="lazy-dog").exists()
