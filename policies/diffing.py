@@ -37,6 +37,8 @@ class Change:
     key: str  # the id; "question.choice" for a choice, "table.outcome" for an outcome
     change: ChangeKind
     fields: tuple[str, ...] = ()  # for "changed": the fields that differ
+    # For "changed": (field, old value, new value) in words, for "old → new" in the admin.
+    values: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         text = f"{self.kind} {self.key} {self.change}"
@@ -190,12 +192,34 @@ def _compare(
             continue
         old, new = fields_of(before[key]), fields_of(record)
         differing = [name for name in new if old[name] != new[name]]
+        values = [(name, shown(old[name]), shown(new[name])) for name in differing]
         if ordered and old_position[key] != new_position[key]:
             differing.append("position")
+            values.append(("position", str(old_position[key] + 1), str(new_position[key] + 1)))
         if differing:
-            changes.append(Change(kind, key, "changed", tuple(differing)))
+            changes.append(Change(kind, key, "changed", tuple(differing), tuple(values)))
     changes += [Change(kind, key, "removed") for key in before if key not in after]
     return changes
+
+
+SHOWN_LIMIT = 400
+
+
+def shown(value: object) -> str:
+    """A field's value in words: conditions as "plan in free, pro; tool in …", sets sorted."""
+    if isinstance(value, tuple) and all(
+        isinstance(part, tuple) and len(part) == 2 and isinstance(part[1], frozenset)
+        for part in value
+    ):
+        text = "; ".join(f"{key} in {', '.join(sorted(choices))}" for key, choices in value)
+        text = text or "always"
+    elif isinstance(value, frozenset):
+        text = ", ".join(sorted(str(v) for v in value)) or "none"
+    elif isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        text = f"{value[0]}: {value[1]}"
+    else:
+        text = str(value)
+    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 1] + "…"
 
 
 def _positions(

@@ -319,3 +319,14 @@ def test_a_rows_form_moves_duplicates_and_deletes_it_without_javascript(admin_cl
     response = admin_client.post(action_url(draft), {**row_post(), "do": "delete lazy-dog"})
     assert response.status_code == 302
     assert not Rule.objects.filter(version=draft, key="lazy-dog").exists()
+
+
+def test_compare_shows_old_and_new_values_with_a_link_to_the_row(admin_client, draft):
+    Rule.objects.filter(version=draft, key="lazy-dog").update(reason="Walk your dog.")
+
+    html = admin_client.get(
+        reverse("admin:policies_version_compare", args=[draft.pk])
+    ).content.decode()
+
+    assert f'<a href="{change_url(draft)}#row-lazy-dog"><code>lazy-dog</code></a>' in html
+    assert "<del>Because of lazy-dog.</del> → <ins>Walk your dog.</ins>" in html
