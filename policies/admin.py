@@ -426,6 +426,17 @@ class PolicyAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug"]
     inlines = [VersionInline, ScenarioInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The policy's own fields are live on every page at once, so they are published too:
+        once a version is published, the slug (in every wizard URL, API client and saved link)
+        never changes, and the title and summary need the publish permission."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.versions.exclude(status=PolicyVersion.Status.DRAFT).exists():
+            readonly.append("slug")
+            if not request.user.has_perm(PUBLISH_PERMISSION):
+                readonly += ["title", "summary"]
+        return readonly
+
     def save_model(self, request: HttpRequest, obj: Policy, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         # The title and slug travel in every VersionRef: every worker must read them afresh.
