@@ -566,6 +566,11 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
                 name="policies_save_scenario",
             ),
             path("<int:pk>/rules/<str:key>/", view(self.rule_row_view), name="policies_rule_row"),
+            path(
+                "<int:pk>/rules/<str:key>/situation/",
+                view(self.situation_view),
+                name="policies_rule_situation",
+            ),
             *super().get_urls(),
         ]
 
@@ -691,6 +696,9 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:policies_policyversion_change", args=[pk]) + "#table-verdict"
         )
+
+    def situation_view(self, request: HttpRequest, pk: int, key: str) -> HttpResponse:
+        return admin_grid.situation_view(request, self, pk, key)
 
     def simulate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return admin_grid.simulate_view(request, self, pk)

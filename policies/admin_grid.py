@@ -335,6 +335,33 @@ def action_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse
     return _after_write(request, model_admin, version, anchor)
 
 
+def situation_view(request: HttpRequest, model_admin: Any, pk: int, key: str) -> HttpResponse:
+    """A row's situation: the rules of every table that decide along with it."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    version = _draft_or_refuse(request, model_admin, pk)
+    built = _built(version)
+    _rule_of(built, key)
+    found = grid.situation(built, key)
+    return TemplateResponse(
+        request,
+        "admin/policies/policyversion/situation.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "title": f"Situation of rule {key}: {version}",
+            "subtitle": None,
+            "version": version,
+            "situation": found,
+            "labels": grid.TABLE_LABELS,
+            "tables": [(grid.TABLE_LABELS[t], siblings) for t, siblings in found.tables],
+            "rules_url": rules_url(version),
+            "change_url": change_url(version),
+            "editable": _may_edit(request, model_admin, version),
+        },
+    )
+
+
 def simulate_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
     """GET: htmx gets the authoring section with the simulation; a browser without JavaScript
     goes to the version's page with the same query, which shows the same."""

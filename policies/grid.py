@@ -9,6 +9,7 @@ attached to them. Pure: engine values in, frozen values out; the admin supplies 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -247,3 +248,58 @@ def simulate_rows(
 def condition_hits(rule: engine.Rule, answers: Mapping[str, str]) -> dict[str, bool]:
     """Per tested question, whether the answer meets the rule's cell."""
     return {key: answers.get(key) in choices for key, choices in rule.conditions}
+
+
+SITUATION_LIMIT = 20_000  # reachable answer sets looked at for a situation
+
+
+@dataclass(frozen=True)
+class Sibling:
+    rule: engine.Rule
+    number: int
+    together: int  # answer sets on which it fires along with the row
+
+
+@dataclass(frozen=True)
+class Situation:
+    """A row and, per table, the rules that decide alongside it on the answer sets it fires on:
+    the verdict, sign-in, terms and steps of one situation, to read and change together."""
+
+    rule: engine.Rule
+    fired_on: int  # reachable answer sets on which the row fires
+    tables: tuple[tuple[str, tuple[Sibling, ...]], ...]
+    complete: bool  # False when the answer sets were too many to look at them all
+
+
+def situation(version: engine.Version, key: str) -> Situation:
+    rule = next(r for r in version.rules if r.key == key)
+    where = positions(version)
+    counts: dict[str, int] = {}
+    fired_on = 0
+    sets = itertools.islice(analysis.reachable_answer_sets(version), SITUATION_LIMIT + 1)
+    seen = 0
+    for answers in sets:
+        seen += 1
+        if seen > SITUATION_LIMIT:
+            break
+        if not rule.matches(answers):
+            continue
+        fired = engine.evaluate(version, answers).fired_rules
+        if key not in fired:
+            continue
+        fired_on += 1
+        for other in set(fired):
+            counts[other] = counts.get(other, 0) + 1
+    by_key = {r.key: r for r in version.rules}
+    tables = []
+    for table in engine.TABLES:
+        siblings = sorted(
+            (
+                Sibling(by_key[other], where[other][1], n)
+                for other, n in counts.items()
+                if by_key[other].table == table
+            ),
+            key=lambda sibling: sibling.number,
+        )
+        tables.append((table, tuple(siblings)))
+    return Situation(rule, fired_on, tuple(tables), seen <= SITUATION_LIMIT)

@@ -101,15 +101,20 @@ def test_an_admin_drafts_edits_a_row_and_publishes_with_a_later_date(
     )
     checked(page, checker, "draft fixed")
 
+    # The row's situation: the rules of every table that decide along with it.
+    page.locator(f'[id="row-{key}"]').get_by_role("link", name="Situation of rule 1").click()
+    expect(page.locator("#content-main")).to_contain_text("decide along with it")
+    checked(page, checker, "situation")
+    page.goto(f"/admin/policies/policyversion/{draft.pk}/change/")
+
     # Simulate along the question flow, then save the answers as a scenario of the draft.
-    panel = page.locator("#simulate")
     for _ in range(12):
-        group = panel.locator("fieldset").last
-        if not group.locator("input:checked").count():
-            group.locator("input[type=radio]").first.check()
-            panel.get_by_role("button", name=re.compile("Next|Simulate again")).click()
-            panel = page.locator("#simulate")
-            expect(panel).to_be_visible()
+        groups = page.locator("#simulate fieldset")
+        n = groups.count()
+        groups.last.locator("input[type=radio]").first.check()
+        page.locator("#simulate").get_by_role("button", name=re.compile("Next|Simulate")).click()
+        # Wait for the answer to come back: the next question, or the form to save a scenario.
+        page.locator(f"#simulate fieldset:nth-of-type({n + 1}), #scenario-name").first.wait_for()
         if page.locator("#scenario-name").count():
             break
     expect(page.locator("#simulate-decision")).to_contain_text("Verdict:")

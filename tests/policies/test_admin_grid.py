@@ -330,3 +330,13 @@ def test_compare_shows_old_and_new_values_with_a_link_to_the_row(admin_client, d
 
     assert f'<a href="{change_url(draft)}#row-lazy-dog"><code>lazy-dog</code></a>' in html
     assert "<del>Because of lazy-dog.</del> → <ins>Walk your dog.</ins>" in html
+
+
+def test_a_rows_situation_lists_the_rules_of_every_table_deciding_with_it(admin_client, draft):
+    url = reverse("admin:policies_rule_situation", args=[draft.pk, "lazy-dog"])
+
+    html = admin_client.get(url).content.decode()
+
+    assert "fires on 1 reachable answer set" in html
+    assert "<code>dog-leash</code>" in html  # the step of the same situation
+    assert "<code>default-yes</code>" not in html  # matched, but lost to lazy-dog
