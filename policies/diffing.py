@@ -346,3 +346,61 @@ def changed_answer_sets(before: engine.Version, after: engine.Version) -> Iterat
         old, new = _decide(before, answers), _decide(after, answers)
         if old is not None and new is not None and old != new:
             yield Difference(answers, old, new)
+
+
+# --- situations whose outputs disagree ------------------------------------------------------------
+
+SITUATION_SHOWN = 10
+
+
+def stale_siblings(
+    before: engine.Version, after: engine.Version, *, limit: int = IMPACT_LIMIT
+) -> list[analysis.Finding]:
+    """Rules of the list tables (sign-in, terms, steps) that a draft kept as they were, but that
+    now fire where the draft gives another verdict than its source did: their reasons were
+    written for the old verdict, so the situation's outputs may disagree (a verdict made
+    "allowed" while the sign-in rule still says the plan's own sign-in is refused). One warning
+    per rule, with an example; a rule the draft changed counts as reviewed."""
+    kept = {
+        rule.key
+        for rule in after.rules
+        if rule.table != engine.VERDICT and rule in set(before.rules)
+    }
+    found: dict[str, tuple[str, str, dict[str, str], int]] = {}
+    sets, _ = _limited(after, limit)
+    for answers in sets:
+        new = engine.evaluate(after, answers)
+        if not new.complete or new.verdict is None:
+            continue
+        old = engine.evaluate(before, engine.still_valid(before, answers))
+        if not old.complete or old.verdict is None or old.verdict.key == new.verdict.key:
+            continue
+        old_fired = set(old.fired_rules)
+        for key in new.fired_rules:
+            if key in kept and key in old_fired:
+                if key in found:
+                    was, now, example, n = found[key]
+                    found[key] = (was, now, example, n + 1)
+                else:
+                    found[key] = (old.verdict.key, new.verdict.key, dict(new.answers), 1)
+    findings = []
+    for rule in after.rules:
+        if rule.key not in found:
+            continue
+        was, now, example, n = found[rule.key]
+        findings.append(
+            analysis.Finding(
+                analysis.WARNING,
+                "situation_disagrees",
+                rule.key,
+                f"Rule {rule.key} ({rule.table}: {rule.outcome}) is unchanged but now fires "
+                f"where the verdict changed from {was} to {now} ({n} answer set"
+                f"{'' if n == 1 else 's'}): its reason was written for {was}. Check that it "
+                "still fits the new verdict, and edit it or the verdict rule.",
+                example,
+                (was, now),  # the verdicts before and after, for the admin's wording
+            )
+        )
+        if len(findings) >= SITUATION_SHOWN:
+            break
+    return findings

@@ -213,6 +213,14 @@ def fix_for(finding: analysis.Finding, where: Mapping[str, tuple[str, int]]) -> 
             "with the same priority, so storage order decides. Move one of them up, or narrow "
             "a condition."
         )
+    elif code == "situation_disagrees" and len(finding.related) == 2:
+        was, now = finding.related
+        text = (
+            f"{this.capitalize()} is unchanged but now fires where the verdict changed from "
+            f"{was} to {now} (for example {finding.example_text}): its reason was written for "
+            f"{was}. Check that {this} still fits, then edit it or the verdict rule."
+        )
+        return Fix(finding.severity, code, text, (subject,))
     elif code == "rule_without_clause":
         text = f"{this.capitalize()} cites no clause. Edit {this} and tick the clauses it rests on."
     elif code == "dead_condition" and subject in where:

@@ -9,6 +9,7 @@ rules no scenario exercises. The admin shows it on every view and save of a vers
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from . import analysis, catalog, engine, records, scenarios
+from . import analysis, catalog, diffing, engine, records, scenarios
 from .models import Policy, PolicyVersion, Scenario, VersionLockedError
 
 
@@ -102,9 +103,15 @@ def version_report(
             runs.append(scenarios.run(built, case))
         else:
             skipped.append((case, _why_not(case, day, as_draft)))
+    findings = analysis.check(built)
+    source = version.based_on if version.is_draft and version.based_on_id else None
+    if source is not None:
+        # A draft's situations against its source's: list rules left over from another verdict.
+        with contextlib.suppress(engine.PolicyError):
+            findings += diffing.stale_siblings(catalog.compiled(catalog.ref(source)), built)
     return VersionReport(
         built,
-        findings=analysis.check(built),
+        findings=findings,
         runs=runs,
         skipped=skipped,
         uncovered=scenarios.uncovered_rules(built, runs),

@@ -340,3 +340,22 @@ def test_a_rows_situation_lists_the_rules_of_every_table_deciding_with_it(admin_
     assert "fires on 1 reachable answer set" in html
     assert "<code>dog-leash</code>" in html  # the step of the same situation
     assert "<code>default-yes</code>" not in html  # matched, but lost to lazy-dog
+
+
+def test_a_kept_rule_of_a_situation_whose_verdict_changed_is_flagged(admin_client, draft):
+    # Dogs that are not walked now get "yes"; the leash step, unchanged, was written for "no".
+    response = admin_client.post(row_url(draft, "lazy-dog"), row_post(outcome="yes"), headers=HX)
+
+    html = response.content.decode()
+    row = re.search(r'<tbody id="row-dog-leash".*?</tbody>', html, re.S).group(0)
+    assert "is unchanged but now fires where the verdict changed from no to yes" in row
+    assert "pet=dog, walks=no" in row
+    assert f'href="{row_url(draft, "dog-leash")}"' in row
+
+
+def test_a_situation_is_not_flagged_once_its_rule_was_edited_too(admin_client, draft):
+    Rule.objects.filter(version=draft, key="dog-leash").update(reason="Reviewed for yes.")
+
+    response = admin_client.post(row_url(draft, "lazy-dog"), row_post(outcome="yes"), headers=HX)
+
+    assert "is unchanged but now fires" not in response.content.decode()
