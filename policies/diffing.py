@@ -361,14 +361,25 @@ def stale_siblings(
     written for the old verdict, so the situation's outputs may disagree (a verdict made
     "allowed" while the sign-in rule still says the plan's own sign-in is refused). One warning
     per rule, with an example; a rule the draft changed counts as reviewed."""
-    kept = {
-        rule.key
-        for rule in after.rules
-        if rule.table != engine.VERDICT and rule in set(before.rules)
-    }
+    old_rules = set(before.rules)
+    kept = {r.key for r in after.rules if r.table != engine.VERDICT and r in old_rules}
+    # Where the verdict can have changed: where a verdict rule that differs matches, unless the
+    # questions or the verdicts' order changed too (then anywhere). Saves that leave the verdict
+    # table alone cost nothing here.
+    old_verdicts = {r.key: r for r in before.rules if r.table == engine.VERDICT}
+    new_verdicts = {r.key: r for r in after.rules if r.table == engine.VERDICT}
+    changed = [r for k, r in new_verdicts.items() if old_verdicts.get(k) != r]
+    changed += [r for k, r in old_verdicts.items() if new_verdicts.get(k) != r]
+    anywhere = before.questions != after.questions or before.outcomes_of(
+        engine.VERDICT
+    ) != after.outcomes_of(engine.VERDICT)
+    if not kept or (not changed and not anywhere):
+        return []
     found: dict[str, tuple[str, str, dict[str, str], int]] = {}
     sets, _ = _limited(after, limit)
     for answers in sets:
+        if not anywhere and not any(rule.matches(answers) for rule in changed):
+            continue
         new = engine.evaluate(after, answers)
         if not new.complete or new.verdict is None:
             continue
