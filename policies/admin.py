@@ -1,12 +1,14 @@
 """Policy records in the Django admin: authoring drafts, checking them, publishing them.
 
-Drafts are edited with inlines; published versions are read-only (the model layer refuses any
-change to them as well). A version's page shows, on every view and save, the static checks, the
-scenarios that test it and the rules no scenario exercises, with its question flow as a picture.
-From there an admin makes a new draft from any version, compares two versions (the records that
-changed and how many answer sets get another outcome), and publishes a draft: the publish page
-asks for the effective date and a note on what changed, shows the impact against the version in
-effect, and refuses while a check reports an error or a scenario fails (`services.version_publish`).
+A version's page holds its own fields, its questions and scenarios, then the static checks and
+scenario results, a simulate panel and a grid per decision table, whose rows are edited one at a
+time (`admin_grid.py`); published and withdrawn versions are read-only (the model layer refuses
+any change to them as well). From there an admin makes a new draft from any version, compares
+two versions (old and new values, and how many answer sets get another outcome), publishes a
+draft (effective date and a note, the impact against the version in effect, refused while a
+check reports an error or a scenario fails, and a date in the past of the version in effect only
+when confirmed), and withdraws a mistaken publish. The record pages (questions, outcomes,
+clauses, rules, scenarios) offer only drafts, and report refusals as messages.
 """
 
 from __future__ import annotations
@@ -153,32 +155,10 @@ class QuestionInline(LockedWhenPublished, admin.StackedInline):
     show_change_link = True
 
 
-class OutcomeInline(LockedWhenPublished, admin.TabularInline):
-    model = Outcome
-    extra = 0
-    fields = ["table", "order", "key", "title", "text", "detail"]
-
-
 # Source links are web pages; a URL typed without a scheme means https.
 URL_FIELDS: Mapping[type[models.Field], Mapping[str, Any]] = {
     models.URLField: {"assume_scheme": "https"}
 }
-
-
-class ClauseInline(LockedWhenPublished, admin.StackedInline):
-    model = Clause
-    extra = 0
-    formfield_overrides = URL_FIELDS
-    fields = ["key", "source", "url", "source_version", "quote"]
-
-
-def _version_in_url(request: HttpRequest) -> int | None:
-    """The id of the version whose page this is (inlines are built without their parent)."""
-    match = request.resolver_match
-    if match is None or match.url_name != "policies_policyversion_change":
-        return None
-    object_id = str(match.kwargs.get("object_id", ""))
-    return int(object_id) if object_id.isdigit() else None
 
 
 class RuleForm(forms.ModelForm):
@@ -238,33 +218,6 @@ def _clauses_of(request: HttpRequest, form: type[forms.ModelForm], version_id: i
     if version_id is not None:
         field.queryset = Clause.objects.filter(version_id=version_id)
     _with_cached_choices(request, field)
-
-
-class RuleInline(LockedWhenPublished, admin.StackedInline):
-    model = Rule
-    form = RuleForm
-    extra = 0
-    fields = ["key", "priority", "conditions", "outcome", "reason", "cited_clauses"]
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
-        return super().get_queryset(request).select_related("outcome").prefetch_related("clauses")
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-        _clauses_of(request, formset.form, _version_in_url(request))
-        return formset
-
-    # A rule may only produce an outcome and cite clauses of its own version. The choices are
-    # read once per page rather than once per rule form.
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        version_id = _version_in_url(request)
-        if db_field.name == "outcome" and version_id is not None:
-            kwargs["queryset"] = Outcome.objects.filter(version_id=version_id)
-        return _with_cached_choices(
-            request, super().formfield_for_foreignkey(db_field, request, **kwargs)
-        )
 
 
 def _with_cached_choices(request: HttpRequest, formfield: Any) -> Any:
