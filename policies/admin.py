@@ -1,12 +1,14 @@
 """Policy records in the Django admin: authoring drafts, checking them, publishing them.
 
-Drafts are edited with inlines; published versions are read-only (the model layer refuses any
-change to them as well). A version's page shows, on every view and save, the static checks, the
-scenarios that test it and the rules no scenario exercises, with its question flow as a picture.
-From there an admin makes a new draft from any version, compares two versions (the records that
-changed and how many answer sets get another outcome), and publishes a draft: the publish page
-asks for the effective date and a note on what changed, shows the impact against the version in
-effect, and refuses while a check reports an error or a scenario fails (`services.version_publish`).
+A version's page holds its own fields, its questions and scenarios, then the static checks and
+scenario results, a simulate panel and a grid per decision table, whose rows are edited one at a
+time (`admin_grid.py`); published and withdrawn versions are read-only (the model layer refuses
+any change to them as well). From there an admin makes a new draft from any version, compares
+two versions (old and new values, and how many answer sets get another outcome), publishes a
+draft (effective date and a note, the impact against the version in effect, refused while a
+check reports an error or a scenario fails, and a date in the past of the version in effect only
+when confirmed), and withdraws a mistaken publish. The record pages (questions, outcomes,
+clauses, rules, scenarios) offer only drafts, and report refusals as messages.
 """
 
 from __future__ import annotations
@@ -154,41 +156,10 @@ class QuestionInline(LockedWhenPublished, admin.StackedInline):
     show_change_link = True
 
 
-class OutcomeInline(LockedWhenPublished, admin.TabularInline):
-    model = Outcome
-    extra = 0
-    fields = ["table", "order", "key", "title", "text", "detail", "action"]
-
-
 # Source links are web pages; a URL typed without a scheme means https.
 URL_FIELDS: Mapping[type[models.Field], Mapping[str, Any]] = {
     models.URLField: {"assume_scheme": "https"}
 }
-
-
-class ClauseInline(LockedWhenPublished, admin.StackedInline):
-    model = Clause
-    extra = 0
-    formfield_overrides = URL_FIELDS
-    fields = [
-        "key",
-        "source",
-        "url",
-        "document",
-        "source_version",
-        "quote",
-        "later_statement",
-        "later_statement_reason",
-    ]
-
-
-def _version_in_url(request: HttpRequest) -> int | None:
-    """The id of the version whose page this is (inlines are built without their parent)."""
-    match = request.resolver_match
-    if match is None or match.url_name != "policies_policyversion_change":
-        return None
-    object_id = str(match.kwargs.get("object_id", ""))
-    return int(object_id) if object_id.isdigit() else None
 
 
 class RuleForm(forms.ModelForm):
@@ -248,33 +219,6 @@ def _clauses_of(request: HttpRequest, form: type[forms.ModelForm], version_id: i
     if version_id is not None:
         field.queryset = Clause.objects.filter(version_id=version_id)
     _with_cached_choices(request, field)
-
-
-class RuleInline(LockedWhenPublished, admin.StackedInline):
-    model = Rule
-    form = RuleForm
-    extra = 0
-    fields = ["key", "priority", "conditions", "outcome", "reason", "cited_clauses"]
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
-        return super().get_queryset(request).select_related("outcome").prefetch_related("clauses")
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-        _clauses_of(request, formset.form, _version_in_url(request))
-        return formset
-
-    # A rule may only produce an outcome and cite clauses of its own version. The choices are
-    # read once per page rather than once per rule form.
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        version_id = _version_in_url(request)
-        if db_field.name == "outcome" and version_id is not None:
-            kwargs["queryset"] = Outcome.objects.filter(version_id=version_id)
-        return _with_cached_choices(
-            request, super().formfield_for_foreignkey(db_field, request, **kwargs)
-        )
 
 
 def _with_cached_choices(request: HttpRequest, formfield: Any) -> Any:
@@ -365,23 +309,52 @@ class ScenarioForm(forms.ModelForm):
 
     class Meta:
         model = Scenario
-        fields = ["name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
+        fields = ["version", "name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
 
 
 class ScenarioInline(admin.StackedInline):
+    """The policy's own scenarios (those of no version); a version's are on its page."""
+
     model = Scenario
     form = ScenarioForm
     extra = 0
     fields = ["name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
+    verbose_name_plural = "scenarios of the policy (tested on the versions their date picks)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Scenario]:
+        return super().get_queryset(request).filter(version__isnull=True)
+
+
+class VersionScenarioInline(LockedWhenPublished, admin.StackedInline):
+    """A version's own scenarios: they test this version alone, and a new draft gets copies."""
+
+    model = Scenario
+    fk_name = "version"
+    form = ScenarioForm
+    extra = 0
+    fields = ["name", "answers", "verdict", "must_include", "must_exclude"]
+    verbose_name_plural = "scenarios of this version"
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(RecordOfDraft, admin.ModelAdmin):
     form = ScenarioForm
-    list_display = ["name", "policy", "as_of", "verdict"]
-    list_filter = ["policy"]
+    list_display = ["name", "policy", "version", "as_of", "verdict"]
+    list_filter = ["policy", "version"]
     search_fields = ["name"]
-    fields = ["policy", "name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
+    fields = [
+        "policy",
+        "version",
+        "name",
+        "as_of",
+        "answers",
+        "verdict",
+        "must_include",
+        "must_exclude",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Scenario]:
+        return super().get_queryset(request).select_related("policy", "version__policy")
 
 
 # --- policies and versions ------------------------------------------------------------------------
@@ -427,6 +400,17 @@ class PolicyAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The policy's own fields are live on every page at once, so they are published too:
+        once a version is published, the slug (in every wizard URL, API client and saved link)
+        never changes, and the title and summary need the publish permission."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.versions.exclude(status=PolicyVersion.Status.DRAFT).exists():
+            readonly.append("slug")
+            if not request.user.has_perm(PUBLISH_PERMISSION):
+                readonly += ["title", "summary"]
+        return readonly
 
     def save_model(self, request: HttpRequest, obj: Policy, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -511,7 +495,7 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
     ]
     # The rules are edited in the grid, a row at a time, and outcomes and clauses on their own
     # pages: as inlines, the seed's draft posted 1,501 fields in 1.6 MB of HTML.
-    inlines = [QuestionInline]
+    inlines = [QuestionInline, VersionScenarioInline]
     actions = ["new_draft_action"]
     change_form_template = "admin/policies/policyversion/change_form.html"
 
@@ -550,7 +534,18 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             path(
                 "<int:pk>/rules/action/", view(self.rule_action_view), name="policies_rule_action"
             ),
+            path("<int:pk>/rules/simulate/", view(self.simulate_view), name="policies_simulate"),
+            path(
+                "<int:pk>/rules/save-scenario/",
+                view(self.save_scenario_view),
+                name="policies_save_scenario",
+            ),
             path("<int:pk>/rules/<str:key>/", view(self.rule_row_view), name="policies_rule_row"),
+            path(
+                "<int:pk>/rules/<str:key>/situation/",
+                view(self.situation_view),
+                name="policies_rule_situation",
+            ),
             *super().get_urls(),
         ]
 
@@ -577,14 +572,19 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
                 version,
                 report,  # type: ignore[arg-type]  # the lazy object stands for the report
                 editable=bool(self.has_change_permission(request, version)),
+                answers=admin_grid.simulated_answers(request),
             )
         )
         return {
             "report": report,
+            "change_url": reverse("admin:policies_policyversion_change", args=[version.pk]),
             "grids": SimpleLazyObject(lambda: authoring["grids"]),
             "questions": SimpleLazyObject(lambda: authoring["questions"]),
             "rules_url": admin_grid.rules_url(version),
             "editable": SimpleLazyObject(lambda: authoring["editable"]),
+            "sim": SimpleLazyObject(lambda: authoring["sim"]),
+            "simulate_url": reverse("admin:policies_simulate", args=[version.pk]),
+            "save_scenario_url": reverse("admin:policies_save_scenario", args=[version.pk]),
             "outcome_rows": SimpleLazyObject(
                 lambda: list(
                     Outcome.objects.filter(version=version).values("pk", "table", "key", "title")
@@ -655,12 +655,31 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         context = {**(extra_context or {}), "version_events": events}
         return super().history_view(request, object_id, context)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # A version's new scenarios belong to its policy too.
+        for inline_form in formset.forms:
+            if (
+                isinstance(inline_form.instance, Scenario)
+                and inline_form.instance.policy_id is None
+            ):
+                inline_form.instance.policy_id = form.instance.policy_id
+        super().save_formset(request, form, formset, change)
+
     # The grid's rows (policies/admin_grid.py).
 
     def rules_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:policies_policyversion_change", args=[pk]) + "#table-verdict"
         )
+
+    def situation_view(self, request: HttpRequest, pk: int, key: str) -> HttpResponse:
+        return admin_grid.situation_view(request, self, pk, key)
+
+    def simulate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.simulate_view(request, self, pk)
+
+    def save_scenario_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.save_scenario_view(request, self, pk)
 
     def rule_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return admin_grid.add_view(request, self, pk)

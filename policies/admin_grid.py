@@ -9,6 +9,7 @@ move findings onto other rows. Rows are named by their rule key, unique within a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -27,7 +28,15 @@ from django.urls import reverse
 from django_htmx.http import reswap, retarget
 
 from . import engine, grid, services
-from .models import KEY_PATTERN, Clause, Outcome, PolicyVersion, Rule, VersionLockedError
+from .models import (
+    KEY_PATTERN,
+    Clause,
+    Outcome,
+    PolicyVersion,
+    Rule,
+    Scenario,
+    VersionLockedError,
+)
 
 TEMPLATE = "admin/policies/policyversion/_authoring.html"
 ROW_PAGE = "admin/policies/policyversion/rule_row.html"
@@ -45,19 +54,77 @@ def change_url(version: PolicyVersion) -> str:
     return reverse("admin:policies_policyversion_change", args=[version.pk])
 
 
+SIM_PREFIX = "answer-"
+
+
+def simulated_answers(request: HttpRequest) -> dict[str, str] | None:
+    """The simulate panel's answers (`?answer-plan=max&…`); None when it is not in use."""
+    if "simulate" not in request.GET:
+        return None
+    return {
+        key.removeprefix(SIM_PREFIX): str(value)
+        for key, value in request.GET.items()
+        if key.startswith(SIM_PREFIX) and value
+    }
+
+
 def authoring_context(
-    version: PolicyVersion, report: services.VersionReport, *, editable: bool
+    version: PolicyVersion,
+    report: services.VersionReport,
+    *,
+    editable: bool,
+    answers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What the authoring section renders: the report and a grid per table."""
+    """What the authoring section renders: the report, the simulate panel and a grid per table."""
     built = report.version
     return {
         "version": version,
         "report": report,
-        "grids": grid.grids(built, report.findings) if built is not None else [],
+        "grids": grid.grids(built, report.findings, answers) if built is not None else [],
         "questions": built.questions if built is not None else (),
         "rules_url": rules_url(version),
         "editable": editable,
+        "sim": _simulation(built, answers) if built is not None else None,
+        "change_url": change_url(version),
+        "simulate_url": reverse("admin:policies_simulate", args=[version.pk]),
+        "save_scenario_url": reverse("admin:policies_save_scenario", args=[version.pk]),
     }
+
+
+@dataclass(frozen=True)
+class Asked:
+    question: engine.Question
+    answer: str  # "" for the question to answer next
+
+
+@dataclass(frozen=True)
+class Simulation:
+    answers: dict[str, str]
+    asked: tuple[Asked, ...]  # along the real question flow: answered, then the next one
+    decision: engine.Decision | None
+    outcome_keys: tuple[str, ...]  # what a scenario saved now would expect to include
+
+
+def _simulation(built: engine.Version, answers: dict[str, str] | None) -> Simulation:
+    answers = dict(answers or {})
+    valid = {
+        key: value
+        for key, value in answers.items()
+        if built.question(key) is not None and value in built.question(key).choice_keys  # type: ignore[union-attr]
+    }
+    decision = engine.evaluate(built, valid)
+    path = dict(decision.answers)
+    asked = [Asked(q, path[q.key]) for q in engine.path_questions(built, path) if q.key in path]
+    if decision.next_question is not None:
+        asked.append(Asked(decision.next_question, ""))
+    items = [decision.verdict] if decision.verdict else []
+    items += [item for each in decision.lists.values() for item in each]
+    return Simulation(
+        answers=path,
+        asked=tuple(asked),
+        decision=decision if path else None,
+        outcome_keys=tuple(item.key for item in items),
+    )
 
 
 class RuleRowForm(forms.Form):
@@ -167,11 +234,16 @@ def _after_write(
     without JavaScript goes back to the version's page at the row."""
     report = services.version_report(version=version)
     if is_htmx(request):
-        return TemplateResponse(
+        response = TemplateResponse(
             request,
             TEMPLATE + "#authoring",
             authoring_context(version, report, editable=True),
         )
+        # Back to the row written: the section above it may have grown or shrunk. By
+        # attribute, since rule ids may hold dots.
+        if anchor:
+            response["HX-Reswap"] = f'outerHTML show:[id="row-{anchor}"]:top'
+        return response
     level = messages.WARNING if report.blocks_publishing else messages.INFO
     model_admin.message_user(request, report.summary(), level)
     return HttpResponseRedirect(change_url(version) + (f"#row-{anchor}" if anchor else ""))
@@ -236,8 +308,8 @@ def add_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
 
 
 def action_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
-    """POST do="duplicate|delete|up|down <rule id>": one form per table serves all its rows'
-    buttons, so the page carries one CSRF token per table rather than per row."""
+    """POST do="duplicate|delete|up|down <rule id>", from the buttons of a row's form (which
+    act on the row as stored, not on the form's unsaved changes)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     version = _draft_or_refuse(request, model_admin, pk)
@@ -261,6 +333,107 @@ def action_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse
     except VersionLockedError:
         return _locked(request, model_admin, version)
     return _after_write(request, model_admin, version, anchor)
+
+
+def situation_view(request: HttpRequest, model_admin: Any, pk: int, key: str) -> HttpResponse:
+    """A row's situation: the rules of every table that decide along with it."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    version = _draft_or_refuse(request, model_admin, pk)
+    built = _built(version)
+    _rule_of(built, key)
+    found = grid.situation(built, key)
+    return TemplateResponse(
+        request,
+        "admin/policies/policyversion/situation.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "title": f"Situation of rule {key}: {version}",
+            "subtitle": None,
+            "version": version,
+            "situation": found,
+            "labels": grid.TABLE_LABELS,
+            "tables": [(grid.TABLE_LABELS[t], siblings) for t, siblings in found.tables],
+            "rules_url": rules_url(version),
+            "change_url": change_url(version),
+            "editable": _may_edit(request, model_admin, version),
+        },
+    )
+
+
+def simulate_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
+    """GET: htmx gets the authoring section with the simulation; a browser without JavaScript
+    goes to the version's page with the same query, which shows the same."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    version = _draft_or_refuse(request, model_admin, pk)
+    if not is_htmx(request):
+        return HttpResponseRedirect(f"{change_url(version)}?{request.GET.urlencode()}#simulate")
+    report = services.version_report(version=version)
+    return TemplateResponse(
+        request,
+        TEMPLATE + "#authoring",
+        authoring_context(
+            version,
+            report,
+            editable=_may_edit(request, model_admin, version),
+            answers=simulated_answers(request),
+        ),
+    )
+
+
+def save_scenario_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
+    """POST name and answers: a scenario of this draft expecting what the answers get now."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    version = _draft_or_refuse(request, model_admin, pk)
+    if not _may_edit(request, model_admin, version):
+        return _locked(request, model_admin, version)
+    built = _built(version)
+    answers = {
+        key.removeprefix(SIM_PREFIX): str(value)
+        for key, value in request.POST.items()
+        if key.startswith(SIM_PREFIX) and value
+    }
+    sim = _simulation(built, answers)
+    name = request.POST.get("name", "").strip()[:200]
+    problem = ""
+    if not name:
+        problem = "Give the scenario a name."
+    elif sim.decision is None or not sim.decision.complete:
+        problem = "Answer every question the flow asks before saving a scenario."
+    elif Scenario.objects.filter(version=version, name=name).exists():
+        problem = f"This version already has a scenario called “{name}”."
+    if problem:
+        model_admin.message_user(request, problem, messages.ERROR)
+    else:
+        decision = sim.decision
+        assert decision is not None
+        try:
+            Scenario.objects.create(
+                policy_id=version.policy_id,
+                version=version,
+                name=name,
+                answers=sim.answers,
+                verdict=decision.verdict.key if decision.verdict else "",
+                must_include=[
+                    k for k in sim.outcome_keys if k != getattr(decision.verdict, "key", "")
+                ],
+            )
+        except IntegrityError:
+            model_admin.message_user(request, "That name was just taken.", messages.ERROR)
+        else:
+            model_admin.message_user(request, f"Saved the scenario “{name}”.", messages.SUCCESS)
+    query = "&".join(f"{SIM_PREFIX}{k}={v}" for k, v in sim.answers.items())
+    if is_htmx(request):
+        report = services.version_report(version=version)
+        return TemplateResponse(
+            request,
+            TEMPLATE + "#authoring",
+            authoring_context(version, report, editable=True, answers=sim.answers),
+        )
+    return HttpResponseRedirect(f"{change_url(version)}?simulate=1&{query}#simulate")
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -403,11 +576,20 @@ def _form_response(
         "columns": len(built.questions) + 5,
         "change_url": change_url(version),
         "show_url": f"{rules_url(version)}{key}/?show=1" if key else "",
+        "rules_url": rules_url(version),
+        # Without saving the form's changes: these act on the row as it is stored.
+        "row_actions": [
+            ("up", "Move up"),
+            ("down", "Move down"),
+            ("duplicate", "Duplicate"),
+            ("delete", "Delete"),
+        ],
     }
     if is_htmx(request):
         response = TemplateResponse(request, TEMPLATE + "#row_form", context)
         if form.is_bound:  # errors: the form goes back where it was, not over the section
-            target = f"#row-{key}" if key else f"#new-row-{table}"
+            # By attribute: rule ids may hold dots, which an #id selector would misread.
+            target = f'[id="row-{key}"]' if key else f'[id="new-row-{table}"]'
             retarget(response, target)
             reswap(response, "outerHTML")
         return response

@@ -454,18 +454,50 @@ def policy(slug: str) -> PolicyRef:
 
 
 def scenarios_of(slug: str) -> list[scenarios.Scenario]:
-    """The policy's scenarios, in the order they were written."""
+    """The policy's scenarios, in the order they were written: its own and its versions', one
+    per name (a name in several versions, the copy of the newest version that has it, drafts
+    counting as newest), as the YAML seed lists them."""
+    rows = list(Scenario.objects.filter(policy__slug=slug).select_related("version").order_by("pk"))
+
+    def recency(row: Scenario) -> tuple[int, dt.date, int]:
+        version = row.version
+        if version is None:
+            return (0, dt.date.min, 0)
+        if version.is_draft:
+            return (2, version.effective_date or dt.date.max, version.pk)
+        return (1, version.effective_date or dt.date.min, version.pk)
+
+    chosen: dict[str, Scenario] = {}
+    first_seen: dict[str, int] = {}
+    for row in rows:
+        first_seen.setdefault(row.name, row.pk)
+        if row.name not in chosen or recency(row) > recency(chosen[row.name]):
+            chosen[row.name] = row
+    return [_scenario(chosen[name]) for name in sorted(chosen, key=first_seen.__getitem__)]
+
+
+def scenarios_of_version(pk: int) -> list[scenarios.Scenario]:
+    """The scenarios that belong to one version, in the order they were written."""
+    return [_scenario(s) for s in Scenario.objects.filter(version_id=pk).order_by("pk")]
+
+
+def policy_scenarios(slug: str) -> list[scenarios.Scenario]:
+    """The scenarios of the policy that belong to no version (their `as_of` picks versions)."""
     return [
-        scenarios.Scenario(
-            name=s.name,
-            answers=dict(s.answers) if isinstance(s.answers, dict) else {},
-            verdict=s.verdict,
-            includes=tuple(s.must_include or ()),
-            excludes=tuple(s.must_exclude or ()),
-            as_of=s.as_of,
-        )
-        for s in Scenario.objects.filter(policy__slug=slug).order_by("pk")
+        _scenario(s)
+        for s in Scenario.objects.filter(policy__slug=slug, version__isnull=True).order_by("pk")
     ]
+
+
+def _scenario(s: Scenario) -> scenarios.Scenario:
+    return scenarios.Scenario(
+        name=s.name,
+        answers=dict(s.answers) if isinstance(s.answers, dict) else {},
+        verdict=s.verdict,
+        includes=tuple(s.must_include or ()),
+        excludes=tuple(s.must_exclude or ()),
+        as_of=s.as_of,
+    )
 
 
 def compiled(version: VersionRef) -> engine.Version:

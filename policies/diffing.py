@@ -37,6 +37,8 @@ class Change:
     key: str  # the id; "question.choice" for a choice, "table.outcome" for an outcome
     change: ChangeKind
     fields: tuple[str, ...] = ()  # for "changed": the fields that differ
+    # For "changed": (field, old value, new value) in words, for "old → new" in the admin.
+    values: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         text = f"{self.kind} {self.key} {self.change}"
@@ -190,12 +192,34 @@ def _compare(
             continue
         old, new = fields_of(before[key]), fields_of(record)
         differing = [name for name in new if old[name] != new[name]]
+        values = [(name, shown(old[name]), shown(new[name])) for name in differing]
         if ordered and old_position[key] != new_position[key]:
             differing.append("position")
+            values.append(("position", str(old_position[key] + 1), str(new_position[key] + 1)))
         if differing:
-            changes.append(Change(kind, key, "changed", tuple(differing)))
+            changes.append(Change(kind, key, "changed", tuple(differing), tuple(values)))
     changes += [Change(kind, key, "removed") for key in before if key not in after]
     return changes
+
+
+SHOWN_LIMIT = 400
+
+
+def shown(value: object) -> str:
+    """A field's value in words: conditions as "plan in free, pro; tool in …", sets sorted."""
+    if isinstance(value, tuple) and all(
+        isinstance(part, tuple) and len(part) == 2 and isinstance(part[1], frozenset)
+        for part in value
+    ):
+        text = "; ".join(f"{key} in {', '.join(sorted(choices))}" for key, choices in value)
+        text = text or "always"
+    elif isinstance(value, frozenset):
+        text = ", ".join(sorted(str(v) for v in value)) or "none"
+    elif isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        text = f"{value[0]}: {value[1]}"
+    else:
+        text = str(value)
+    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 1] + "…"
 
 
 def _positions(
@@ -322,3 +346,72 @@ def changed_answer_sets(before: engine.Version, after: engine.Version) -> Iterat
         old, new = _decide(before, answers), _decide(after, answers)
         if old is not None and new is not None and old != new:
             yield Difference(answers, old, new)
+
+
+# --- situations whose outputs disagree ------------------------------------------------------------
+
+SITUATION_SHOWN = 10
+
+
+def stale_siblings(
+    before: engine.Version, after: engine.Version, *, limit: int = IMPACT_LIMIT
+) -> list[analysis.Finding]:
+    """Rules of the list tables (sign-in, terms, steps) that a draft kept as they were, but that
+    now fire where the draft gives another verdict than its source did: their reasons were
+    written for the old verdict, so the situation's outputs may disagree (a verdict made
+    "allowed" while the sign-in rule still says the plan's own sign-in is refused). One warning
+    per rule, with an example; a rule the draft changed counts as reviewed."""
+    old_rules = set(before.rules)
+    kept = {r.key for r in after.rules if r.table != engine.VERDICT and r in old_rules}
+    # Where the verdict can have changed: where a verdict rule that differs matches, unless the
+    # questions or the verdicts' order changed too (then anywhere). Saves that leave the verdict
+    # table alone cost nothing here.
+    old_verdicts = {r.key: r for r in before.rules if r.table == engine.VERDICT}
+    new_verdicts = {r.key: r for r in after.rules if r.table == engine.VERDICT}
+    changed = [r for k, r in new_verdicts.items() if old_verdicts.get(k) != r]
+    changed += [r for k, r in old_verdicts.items() if new_verdicts.get(k) != r]
+    anywhere = before.questions != after.questions or before.outcomes_of(
+        engine.VERDICT
+    ) != after.outcomes_of(engine.VERDICT)
+    if not kept or (not changed and not anywhere):
+        return []
+    found: dict[str, tuple[str, str, dict[str, str], int]] = {}
+    sets, _ = _limited(after, limit)
+    for answers in sets:
+        if not anywhere and not any(rule.matches(answers) for rule in changed):
+            continue
+        new = engine.evaluate(after, answers)
+        if not new.complete or new.verdict is None:
+            continue
+        old = engine.evaluate(before, engine.still_valid(before, answers))
+        if not old.complete or old.verdict is None or old.verdict.key == new.verdict.key:
+            continue
+        old_fired = set(old.fired_rules)
+        for key in new.fired_rules:
+            if key in kept and key in old_fired:
+                if key in found:
+                    was, now, example, n = found[key]
+                    found[key] = (was, now, example, n + 1)
+                else:
+                    found[key] = (old.verdict.key, new.verdict.key, dict(new.answers), 1)
+    findings = []
+    for rule in after.rules:
+        if rule.key not in found:
+            continue
+        was, now, example, n = found[rule.key]
+        findings.append(
+            analysis.Finding(
+                analysis.WARNING,
+                "situation_disagrees",
+                rule.key,
+                f"Rule {rule.key} ({rule.table}: {rule.outcome}) is unchanged but now fires "
+                f"where the verdict changed from {was} to {now} ({n} answer set"
+                f"{'' if n == 1 else 's'}): its reason was written for {was}. Check that it "
+                "still fits the new verdict, and edit it or the verdict rule.",
+                example,
+                (was, now),  # the verdicts before and after, for the admin's wording
+            )
+        )
+        if len(findings) >= SITUATION_SHOWN:
+            break
+    return findings

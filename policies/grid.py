@@ -9,6 +9,7 @@ attached to them. Pure: engine values in, frozen values out; the admin supplies 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class Cell:
     text: str  # "any", "pro, max" or "not free"
     tested: bool
     choices: frozenset[str]
+    mark: str = ""  # while simulating: "hit" or "miss" for a tested, answered question
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Row:
     clauses: tuple[str, ...]
     cells: tuple[Cell, ...]
     fixes: tuple[Fix, ...]
+    state: str = ""  # while simulating: "fired", or "matched-lost" (matched, lost to the policy)
 
     @property
     def has_error(self) -> bool:
@@ -104,8 +107,20 @@ def positions(version: engine.Version) -> dict[str, tuple[str, int]]:
     }
 
 
-def grids(version: engine.Version, findings: Iterable[analysis.Finding]) -> list[Grid]:
+def grids(
+    version: engine.Version,
+    findings: Iterable[analysis.Finding],
+    answers: Mapping[str, str] | None = None,
+) -> list[Grid]:
+    """The grids, with the fixes on their rows; given `answers` (a simulation), each row says
+    whether it fired or matched and lost, and each tested cell whether the answer meets it."""
     where = positions(version)
+    fired: set[str] = set()
+    lost: set[str] = set()
+    path: Mapping[str, str] = {}
+    if answers is not None:
+        decision, fired, lost = simulate_rows(version, answers)
+        path = decision.answers
     fixes = [fix_for(finding, where) for finding in findings]
     by_rule: dict[str, list[Fix]] = {}
     by_table: dict[str, list[Fix]] = {}
@@ -136,10 +151,16 @@ def grids(version: engine.Version, findings: Iterable[analysis.Finding]) -> list
                             text=cell_text(q, tests.get(q.key)),
                             tested=q.key in tests,
                             choices=tests.get(q.key, frozenset()),
+                            mark=_mark(tests.get(q.key), path.get(q.key)),
                         )
                         for q in version.questions
                     ),
                     fixes=tuple(by_rule.get(rule.key, ())),
+                    state="fired"
+                    if rule.key in fired
+                    else "matched-lost"
+                    if rule.key in lost
+                    else "",
                 )
             )
         policy = version.hit_policies[table]
@@ -154,6 +175,12 @@ def grids(version: engine.Version, findings: Iterable[analysis.Finding]) -> list
             )
         )
     return result
+
+
+def _mark(choices: frozenset[str] | None, answer: str | None) -> str:
+    if choices is None or answer is None:
+        return ""
+    return "hit" if answer in choices else "miss"
 
 
 def _name(key: str, where: Mapping[str, tuple[str, int]]) -> str:
@@ -186,6 +213,14 @@ def fix_for(finding: analysis.Finding, where: Mapping[str, tuple[str, int]]) -> 
             "with the same priority, so storage order decides. Move one of them up, or narrow "
             "a condition."
         )
+    elif code == "situation_disagrees" and len(finding.related) == 2:
+        was, now = finding.related
+        text = (
+            f"{this.capitalize()} is unchanged but now fires where the verdict changed from "
+            f"{was} to {now} (for example {finding.example_text}): its reason was written for "
+            f"{was}. Check that {this} still fits, then edit it or the verdict rule."
+        )
+        return Fix(finding.severity, code, text, (subject,))
     elif code == "rule_without_clause":
         text = f"{this.capitalize()} cites no clause. Edit {this} and tick the clauses it rests on."
     elif code == "dead_condition" and subject in where:
@@ -221,3 +256,58 @@ def simulate_rows(
 def condition_hits(rule: engine.Rule, answers: Mapping[str, str]) -> dict[str, bool]:
     """Per tested question, whether the answer meets the rule's cell."""
     return {key: answers.get(key) in choices for key, choices in rule.conditions}
+
+
+SITUATION_LIMIT = 20_000  # reachable answer sets looked at for a situation
+
+
+@dataclass(frozen=True)
+class Sibling:
+    rule: engine.Rule
+    number: int
+    together: int  # answer sets on which it fires along with the row
+
+
+@dataclass(frozen=True)
+class Situation:
+    """A row and, per table, the rules that decide alongside it on the answer sets it fires on:
+    the verdict, sign-in, terms and steps of one situation, to read and change together."""
+
+    rule: engine.Rule
+    fired_on: int  # reachable answer sets on which the row fires
+    tables: tuple[tuple[str, tuple[Sibling, ...]], ...]
+    complete: bool  # False when the answer sets were too many to look at them all
+
+
+def situation(version: engine.Version, key: str) -> Situation:
+    rule = next(r for r in version.rules if r.key == key)
+    where = positions(version)
+    counts: dict[str, int] = {}
+    fired_on = 0
+    sets = itertools.islice(analysis.reachable_answer_sets(version), SITUATION_LIMIT + 1)
+    seen = 0
+    for answers in sets:
+        seen += 1
+        if seen > SITUATION_LIMIT:
+            break
+        if not rule.matches(answers):
+            continue
+        fired = engine.evaluate(version, answers).fired_rules
+        if key not in fired:
+            continue
+        fired_on += 1
+        for other in set(fired):
+            counts[other] = counts.get(other, 0) + 1
+    by_key = {r.key: r for r in version.rules}
+    tables = []
+    for table in engine.TABLES:
+        siblings = sorted(
+            (
+                Sibling(by_key[other], where[other][1], n)
+                for other, n in counts.items()
+                if by_key[other].table == table
+            ),
+            key=lambda sibling: sibling.number,
+        )
+        tables.append((table, tuple(siblings)))
+    return Situation(rule, fired_on, tuple(tables), seen <= SITUATION_LIMIT)

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from . import citations, engine, records
+from . import citations, engine, records, scenarios
 from .models import (
     KEY_PATTERN,
     DriftReview,
@@ -836,40 +836,37 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
             defaults={"title": document.title, "summary": document.summary},
         )
         _store_documents(document.documents, report)
-        # Scenarios first: publishing a version runs the scenarios that test it.
         existing = set(policy.scenarios.values_list("name", flat=True))
-        Scenario.objects.bulk_create(
-            Scenario(
-                policy=policy,
-                name=doc.name,
-                answers=doc.answers,
-                as_of=doc.as_of,
-                verdict=doc.verdict,
-                must_include=list(doc.must_include),
-                must_exclude=list(doc.must_exclude),
-            )
-            for doc in document.scenarios
-            if doc.name not in existing
-        )
         report.scenarios = [doc.name for doc in document.scenarios if doc.name not in existing]
         rows = list(policy.versions.select_related("policy"))
         published = {row.effective_date for row in rows if not row.is_draft}
         drafts = [row for row in rows if row.is_draft]
         to_publish: list[tuple[PolicyVersion, VersionDoc]] = []
+        written: list[tuple[PolicyVersion, VersionDoc]] = []
         for version in document.versions:
             values = built[version.id]
             if version.effective_date in published:
                 report.skipped.append(version.id)
             elif created:
                 row = _write_draft(policy, version, values)
+                written.append((row, version))
                 if version.status == PolicyVersion.Status.PUBLISHED:
                     to_publish.append((row, version))
                 report.created.append(version.id)
             elif any(_same(row, values) for row in drafts):
                 report.skipped.append(version.id)
             else:
-                _write_draft(policy, version, values)
+                written.append((_write_draft(policy, version, values), version))
                 report.drafted.append(version.id)
+        # Scenarios before publishing (publishing runs them): each onto every version written
+        # that it tests, as `as_of` says (scenarios.applies_to), in the document's order.
+        _scenarios_onto(
+            policy,
+            document,
+            [(row, version, (row, version) in to_publish) for row, version in written],
+            published,
+            new_names=set(report.scenarios),
+        )
         # Through the one publish path and its checks, newest first: then the scenarios that test
         # "the newest published version" test the newest, and each dated scenario already sees
         # the later versions that supersede an earlier one, as they will be once all are loaded.
@@ -935,6 +932,60 @@ def _store_documents(documents: Iterable[DocumentDoc], report: LoadReport) -> No
     ]
     Snapshot.objects.bulk_create(fresh)
     report.snapshots += [f"{row.document.key} {row.date.isoformat()}" for row in fresh]
+
+
+def _scenarios_onto(
+    policy: Policy,
+    document: PolicyDoc,
+    written: list[tuple[PolicyVersion, VersionDoc, bool]],
+    published: set[Any],
+    *,
+    new_names: set[str],
+) -> None:
+    """A copy of each scenario of the document for every version written that it tests (a new
+    policy: the versions as they will be once published; an existing one: the new drafts). A
+    scenario that tests none of them is kept as the policy's own, when its name is new."""
+    dates = set(published) | {doc.effective_date for _, doc, publishing in written if publishing}
+    rows: list[Scenario] = []
+    for doc in document.scenarios:
+        case = scenario_values(doc)
+        targets = [
+            row
+            for row, version, publishing in written
+            if scenarios.applies_to(
+                case,
+                effective_date=version.effective_date,
+                is_draft=not publishing,
+                published_dates=sorted(d for d in dates if d != version.effective_date),
+            )
+        ]
+        if not targets and doc.name not in new_names:
+            continue
+        for target in targets or [None]:  # type: ignore[list-item]
+            rows.append(
+                Scenario(
+                    policy=policy,
+                    version=target,
+                    name=doc.name,
+                    answers=doc.answers,
+                    as_of=doc.as_of,
+                    verdict=doc.verdict,
+                    must_include=list(doc.must_include),
+                    must_exclude=list(doc.must_exclude),
+                )
+            )
+    Scenario.objects.bulk_create(rows)
+
+
+def scenario_values(doc: ScenarioDoc) -> scenarios.Scenario:
+    return scenarios.Scenario(
+        name=doc.name,
+        answers=dict(doc.answers),
+        verdict=doc.verdict,
+        includes=tuple(doc.must_include),
+        excludes=tuple(doc.must_exclude),
+        as_of=doc.as_of,
+    )
 
 
 def _write_draft(policy: Policy, doc: VersionDoc, values: engine.Version) -> PolicyVersion:

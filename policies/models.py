@@ -672,12 +672,22 @@ class DriftReview(models.Model):
 
 
 class Scenario(models.Model):
-    """A test case for a policy: answers, and what the decision must (and must not) contain.
+    """A test case: answers, and what the decision must (and must not) contain.
 
-    Scenarios belong to the policy, not to a version, so they carry over to every new draft. Which
-    versions a scenario tests is decided by `as_of` (see `scenarios.applies_to`)."""
+    A scenario of a version tests that version alone: a new draft gets copies of its source's
+    scenarios, so fixing one in a draft changes nothing that is published. A scenario without a
+    version (the policy's own, as older data and hand-made tests have them) tests the versions
+    its `as_of` picks (see `scenarios.applies_to`)."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="scenarios")
+    version = models.ForeignKey(
+        PolicyVersion,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scenarios",
+        help_text="The version this scenario tests; empty: the versions its 'as of' picks.",
+    )
     name = models.CharField(max_length=200, help_text="What the case shows, in a few words.")
     answers = models.JSONField(
         default=dict,
@@ -710,14 +720,32 @@ class Scenario(models.Model):
     class Meta:
         ordering = ["policy", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["policy", "name"], name="unique_scenario_name"),
+            models.UniqueConstraint(
+                fields=["policy", "name"],
+                condition=models.Q(version__isnull=True),
+                name="unique_scenario_name",
+                violation_error_message="Scenario with this Policy and Name already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "name"],
+                name="unique_scenario_name_per_version",
+                violation_error_message="This version already has a scenario of this name.",
+            ),
         ]
+
+    def owning_version(self) -> PolicyVersion | None:
+        return self.version
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}
+        version = self.version if self.version_id is not None else None
+        if version is not None and self.policy_id not in (None, version.policy_id):
+            errors["version"] = ValidationError(
+                "Choose a version of the scenario's policy.", code="other_policy"
+            )
         if not isinstance(self.answers, dict) or not self.answers:
             errors["answers"] = ValidationError(
                 'Write an object of question ids and choice ids, e.g. {"plan": "pro"}.',

@@ -9,6 +9,7 @@ rules no scenario exercises. The admin shows it on every view and save of a vers
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -18,12 +19,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import analysis, catalog, citations, engine, quotes, records, scenarios
+from . import analysis, catalog, citations, diffing, engine, quotes, records, scenarios
 from .loading import sha256_of
 from .models import (
     DriftReview,
     Policy,
     PolicyVersion,
+    Scenario,
     Snapshot,
     SourceDocument,
     VersionLockedError,
@@ -102,18 +104,26 @@ def version_report(
     )
     published_dates = [d for d in published if d is not None]
     runs, skipped = [], []
-    for case in sorted(catalog.scenarios_of(version.policy.slug), key=lambda c: c.name):
+    # The version's own scenarios test it whatever their date; the policy's own, by `as_of`.
+    own = catalog.scenarios_of_version(version.pk)
+    for case in sorted(own, key=lambda c: c.name):
+        runs.append(scenarios.run(built, case))
+    for case in sorted(catalog.policy_scenarios(version.policy.slug), key=lambda c: c.name):
         if scenarios.applies_to(
             case, effective_date=day, is_draft=as_draft, published_dates=published_dates
         ):
             runs.append(scenarios.run(built, case))
         else:
             skipped.append((case, _why_not(case, day, as_draft)))
+    findings = analysis.check(built)
+    source = version.based_on if version.is_draft and version.based_on_id else None
+    if source is not None:
+        # A draft's situations against its source's: list rules left over from another verdict.
+        with contextlib.suppress(engine.PolicyError):
+            findings += diffing.stale_siblings(catalog.compiled(catalog.ref(source)), built)
     return VersionReport(
         built,
-        findings=_errors_first(
-            analysis.check(built) + citations.check(built, catalog.sources_of(built), day)
-        ),
+        findings=_errors_first(findings + citations.check(built, catalog.sources_of(built), day)),
         runs=runs,
         skipped=skipped,
         uncovered=scenarios.uncovered_rules(built, runs),
@@ -140,7 +150,7 @@ def _why_not(case: scenarios.Scenario, day: dt.date | None, is_draft: bool) -> s
 @transaction.atomic
 def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
     """A new, undated draft holding a copy of every record of `version`: questions with their
-    choices, outcomes, clauses, and rules with the clauses they cite."""
+    choices, outcomes, clauses, rules with the clauses they cite, and its scenarios."""
     draft = PolicyVersion.objects.create(
         policy_id=version.policy_id,
         effective_date=None,
@@ -149,6 +159,19 @@ def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
         created_by=by if getattr(by, "pk", None) else None,
     )
     records.write(version=draft, values=catalog.compiled(catalog.ref(version)))
+    Scenario.objects.bulk_create(
+        Scenario(
+            policy_id=row.policy_id,
+            version=draft,
+            name=row.name,
+            answers=row.answers,
+            as_of=row.as_of,
+            verdict=row.verdict,
+            must_include=row.must_include,
+            must_exclude=row.must_exclude,
+        )
+        for row in Scenario.objects.filter(version=version).order_by("pk")
+    )
     return draft
 
 

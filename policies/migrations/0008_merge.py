@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("policies", "0005_sources"),
-        ("policies", "0006_authoring_grid"),
+        ("policies", "0006b_scenarios_per_version"),
         ("policies", "0007_result_guidance"),
     ]
 

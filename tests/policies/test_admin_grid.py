@@ -172,7 +172,7 @@ def test_a_refused_row_comes_back_as_its_form_with_the_error(admin_client, draft
     )
 
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#row-lazy-dog"
+    assert response["HX-Retarget"] == '[id="row-lazy-dog"]'
     assert "errornote" in response.content.decode()
     assert Rule.objects.filter(version=draft, key="lazy-dog").exists()
 
@@ -250,3 +250,112 @@ def test_a_published_version_refuses_row_writes_with_a_message(admin_client):
         assert "is published and cannot be changed" in response.content.decode()
     assert Rule.objects.get(version=published, key="lazy-dog").reason != "x"
     assert Rule.objects.filter(version=published).count() == 4
+
+
+# --- simulate ----------------------------------------------------------------------------------
+
+
+def simulate_url(version):
+    return reverse("admin:policies_simulate", args=[version.pk])
+
+
+def test_simulate_walks_the_question_flow_and_marks_the_rows(admin_client, draft):
+    asked = admin_client.get(
+        change_url(draft) + "?simulate=1&answer-pet=dog", headers={}
+    ).content.decode()
+    done = admin_client.get(
+        simulate_url(draft) + "?simulate=1&answer-pet=dog&answer-walks=no", headers=HX
+    ).content.decode()
+
+    assert 'name="answer-walks"' in asked  # the next question along the flow
+    assert "Verdict: none yet" in asked
+    assert "Verdict: no" in done and "leash" in done
+    lazy = re.search(r'<tbody id="row-lazy-dog"[^>]*>', done).group(0)
+    assert "fired" in lazy
+    default = re.search(r'<tbody id="row-default-yes"[^>]*>', done).group(0)
+    assert "matched-lost" in default
+    no_fish = re.search(r'<tbody id="row-no-fish".*?</tbody>', done, re.S).group(0)
+    assert 'class="tested miss"' in no_fish
+
+
+def test_simulate_without_javascript_is_the_versions_page_with_the_answers(admin_client, draft):
+    response = admin_client.get(simulate_url(draft) + "?simulate=1&answer-pet=cat")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(change_url(draft) + "?")
+    assert "answer-pet=cat" in response["Location"]
+
+
+def test_save_as_scenario_stores_the_answers_and_current_outcome(admin_client, draft):
+    url = reverse("admin:policies_save_scenario", args=[draft.pk])
+
+    response = admin_client.post(
+        url, {"name": "Lazy dog", "answer-pet": "dog", "answer-walks": "no"}, headers=HX
+    )
+
+    scenario = draft.scenarios.get(name="Lazy dog")
+    assert (scenario.answers, scenario.verdict, scenario.must_include) == (
+        {"pet": "dog", "walks": "no"},
+        "no",
+        ["leash"],
+    )
+    assert "Lazy dog" in response.content.decode()  # the report runs it at once
+
+
+def test_save_as_scenario_refuses_incomplete_answers(admin_client, draft):
+    url = reverse("admin:policies_save_scenario", args=[draft.pk])
+
+    response = admin_client.post(url, {"name": "Half", "answer-pet": "dog"}, follow=True)
+
+    assert "Answer every question" in response.content.decode()
+    assert not draft.scenarios.filter(name="Half").exists()
+
+
+def test_a_rows_form_moves_duplicates_and_deletes_it_without_javascript(admin_client, draft):
+    html = admin_client.get(row_url(draft, "lazy-dog")).content.decode()
+
+    for value in ["up", "down", "duplicate", "delete"]:
+        assert f'name="do" value="{value} lazy-dog" formaction="{action_url(draft)}"' in html
+    response = admin_client.post(action_url(draft), {**row_post(), "do": "delete lazy-dog"})
+    assert response.status_code == 302
+    assert not Rule.objects.filter(version=draft, key="lazy-dog").exists()
+
+
+def test_compare_shows_old_and_new_values_with_a_link_to_the_row(admin_client, draft):
+    Rule.objects.filter(version=draft, key="lazy-dog").update(reason="Walk your dog.")
+
+    html = admin_client.get(
+        reverse("admin:policies_version_compare", args=[draft.pk])
+    ).content.decode()
+
+    assert f'<a href="{change_url(draft)}#row-lazy-dog"><code>lazy-dog</code></a>' in html
+    assert "<del>Because of lazy-dog.</del> → <ins>Walk your dog.</ins>" in html
+
+
+def test_a_rows_situation_lists_the_rules_of_every_table_deciding_with_it(admin_client, draft):
+    url = reverse("admin:policies_rule_situation", args=[draft.pk, "lazy-dog"])
+
+    html = admin_client.get(url).content.decode()
+
+    assert "fires on 1 reachable answer set" in html
+    assert "<code>dog-leash</code>" in html  # the step of the same situation
+    assert "<code>default-yes</code>" not in html  # matched, but lost to lazy-dog
+
+
+def test_a_kept_rule_of_a_situation_whose_verdict_changed_is_flagged(admin_client, draft):
+    # Dogs that are not walked now get "yes"; the leash step, unchanged, was written for "no".
+    response = admin_client.post(row_url(draft, "lazy-dog"), row_post(outcome="yes"), headers=HX)
+
+    html = response.content.decode()
+    row = re.search(r'<tbody id="row-dog-leash".*?</tbody>', html, re.S).group(0)
+    assert "is unchanged but now fires where the verdict changed from no to yes" in row
+    assert "pet=dog, walks=no" in row
+    assert f'href="{row_url(draft, "dog-leash")}"' in row
+
+
+def test_a_situation_is_not_flagged_once_its_rule_was_edited_too(admin_client, draft):
+    Rule.objects.filter(version=draft, key="dog-leash").update(reason="Reviewed for yes.")
+
+    response = admin_client.post(row_url(draft, "lazy-dog"), row_post(outcome="yes"), headers=HX)
+
+    assert "is unchanged but now fires" not in response.content.decode()

@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from policies import services
-from policies.models import Clause, Outcome, PolicyVersion, Question, Rule
+from policies.models import Clause, Outcome, PolicyVersion, Question, Rule, Scenario
 from tests.factories import small_policy
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,16 @@ def data_for(kind, version, n=""):
             "source": "More",
             "source_version": "2025-01-01",
         },
+        "scenario": {
+            "policy": version.policy_id,
+            "version": version.pk,
+            "name": f"Cats{n}",
+            "as_of": "",
+            "answers": "pet=cat",
+            "verdict": "yes",
+            "must_include": "",
+            "must_exclude": "",
+        },
         "rule": {
             "version": version.pk,
             "key": f"extra-rule{n}",
@@ -64,8 +74,23 @@ def data_for(kind, version, n=""):
     }[kind]
 
 
-KINDS = ["question", "outcome", "clause", "rule"]
-MODELS = {"question": Question, "outcome": Outcome, "clause": Clause, "rule": Rule}
+KINDS = ["question", "outcome", "clause", "rule", "scenario"]
+MODELS = {
+    "question": Question,
+    "outcome": Outcome,
+    "clause": Clause,
+    "rule": Rule,
+    "scenario": Scenario,
+}
+
+
+@pytest.fixture(autouse=True)
+def scenarios_of_both(versions):
+    """A scenario in each version, so that every kind has a record to change."""
+    for version in versions:
+        Scenario.objects.create(
+            policy_id=version.policy_id, version=version, name="Fish", answers={"pet": "fish"}
+        )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -119,7 +144,10 @@ def test_a_published_records_change_page_shows_it_and_a_post_is_a_message(
     assert "is published and cannot be changed" in " ".join(
         str(m) for m in get_messages(posted.wsgi_request)
     )
-    assert not MODELS[kind].objects.filter(version=published, key__endswith="2").exists()
+    field = "name" if kind == "scenario" else "key"
+    assert (
+        not MODELS[kind].objects.filter(version=published, **{f"{field}__endswith": "2"}).exists()
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -133,7 +161,8 @@ def test_a_draft_records_change_page_saves(admin_client, versions, kind):
 
     assert shown.status_code == 200
     assert posted.status_code == 302, posted.context["adminform"].form.errors
-    assert MODELS[kind].objects.filter(version=draft, key__endswith="3").exists()
+    field = "name" if kind == "scenario" else "key"
+    assert MODELS[kind].objects.filter(version=draft, **{f"{field}__endswith": "3"}).exists()
 
 
 def test_a_rules_outcomes_and_clauses_are_those_of_the_chosen_version(admin_client, versions):

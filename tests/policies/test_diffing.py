@@ -215,3 +215,40 @@ def test_clause_changes_name_each_field():
         ),
     )
     assert changes(before, after) == ["clause act changed: url, source version"]
+
+
+def test_a_change_carries_each_fields_old_and_new_value_in_words():
+    before = engine.Version(
+        policy="p",
+        version="1",
+        questions=(
+            engine.Question(
+                "plan", "Plan?", (engine.Choice("free", "Free"), engine.Choice("pro", "Pro"))
+            ),
+        ),
+        outcomes=(engine.Outcome(engine.VERDICT, "no", "No"),),
+        rules=(
+            engine.Rule(
+                "r", engine.VERDICT, "no", engine.conjunction({"plan": ["free"]}), "Old words."
+            ),
+        ),
+    )
+    after = replace(
+        before,
+        rules=(
+            engine.Rule(
+                "r",
+                engine.VERDICT,
+                "no",
+                engine.conjunction({"plan": ["free", "pro"]}),
+                "New words.",
+            ),
+        ),
+    )
+
+    (change,) = diffing.diff(before, after)
+
+    assert change.values == (
+        ("conditions", "plan in free", "plan in free, pro"),
+        ("reason", "Old words.", "New words."),
+    )

@@ -1,0 +1,154 @@
+"""An admin's walk in a real browser, with JavaScript (htmx) on and off: a draft of the seeded
+version in effect, a rule changed in the grid (outcome, a condition, the reason), the findings
+seen and fixed, a publish on an earlier date warned about and refused without the confirmation,
+then a publish with a later date. axe-core finds nothing on any page; no console error, no CSP
+violation, no request to another origin. The admin's pages are larger than the wizard's 60 KB
+budget (the seed's draft page is some 270 KB), so the byte budget of `checker.check` does not
+apply; bench/admin_pages.py measures them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from policies import catalog
+from policies.models import PolicyVersion
+from tests.browser.conftest import SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded_live")]
+
+SLUG = "claude-code"
+
+
+def checked(page: Any, checker: Any, name: str) -> None:
+    """axe, console, CSP and origins as `checker.check` does, and a screenshot to look at."""
+    page.wait_for_load_state("load")
+    if checker.javascript:
+        # (not wait_for_function: its polling evaluates strings, which the CSP refuses)
+        expect(page.locator(".htmx-request")).to_have_count(0)
+    checker._assert_clean(name, ())
+    if checker.javascript:
+        checker._axe(page, name)
+        # On these pages axe-core itself (evaluated, so without a source file) adds a style
+        # element that the CSP refuses; the page's own violations were checked just above.
+        checker.csp_violations[:] = [v for v in checker.csp_violations if " at :" not in v]
+        checker.console_errors[:] = [
+            e for e in checker.console_errors if not e.startswith("Applying inline style")
+        ]
+    SCREENSHOTS.mkdir(exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    suffix = "" if checker.javascript else "-nojs"
+    page.screenshot(path=str(SCREENSHOTS / f"admin-{slug}{suffix}-1280.png"), full_page=False)
+
+
+def log_in(page: Any, django_user_model: Any) -> None:
+    django_user_model.objects.create_superuser("editor", "editor@example.com", "pw-for-tests")
+    page.goto("/admin/login/?next=/admin/policies/policyversion/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("pw-for-tests")
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_an_admin_drafts_edits_a_row_and_publishes_with_a_later_date(
+    new_checker: Any, django_user_model: Any, javascript: bool
+) -> None:
+    page, checker = new_checker(javascript=javascript)
+    log_in(page, django_user_model)
+    in_effect = catalog.version_in_effect(SLUG)
+    checked(page, checker, "versions list")
+    expect(page.locator("#result_list")).to_contain_text("Published · in effect")
+
+    # A draft of the version in effect.
+    page.goto(f"/admin/policies/policyversion/{in_effect.pk}/change/")
+    checked(page, checker, "published version")
+    page.get_by_role("link", name="New draft from this version").click()
+    page.get_by_role("button", name=re.compile("Make the draft|Make a new draft|Copy")).click()
+    draft = PolicyVersion.objects.filter(based_on_id=in_effect.pk).get()
+    expect(page).to_have_url(re.compile(rf"/policyversion/{draft.pk}/change/"))
+    checked(page, checker, "draft version")
+
+    # The first verdict row: another outcome and one more condition, then look at the findings.
+    first = page.locator("#table-verdict tbody.grid-row").first
+    key = first.get_attribute("id").removeprefix("row-")
+    first.get_by_role("link", name=re.compile("^Edit rule 1")).click()
+    form = page.locator("form.rule-form")
+    expect(form).to_be_visible()
+    form.scroll_into_view_if_needed()
+    checked(page, checker, "row form")
+    original = form.locator("select[name=outcome]").input_value()
+    form.locator("select[name=outcome]").select_option("allowed")
+    form.get_by_label("Reason").fill("Changed in the grid by the browser test.")
+    form.get_by_role("button", name="Save rule").click()
+    row = page.locator(f'[id="row-{key}"]')
+    expect(row).to_contain_text("Changed in the grid by the browser test.")
+    expect(row).to_contain_text("allowed")
+    expect(page.locator("#version-report")).to_be_visible()
+    checked(page, checker, "draft after a save")
+
+    # Fix it: the outcome back as it was (the reason stays changed).
+    page.locator(f'[id="row-{key}"]').get_by_role("link", name=re.compile("^Edit rule 1")).click()
+    form = page.locator("form.rule-form")
+    form.locator("select[name=outcome]").select_option(original)
+    form.get_by_role("button", name="Save rule").click()
+    expect(page.locator(f'[id="row-{key}"]')).to_contain_text(original)
+    expect(page.locator(f'[id="row-{key}"]')).to_contain_text(
+        "Changed in the grid by the browser test."
+    )
+    checked(page, checker, "draft fixed")
+
+    # The row's situation: the rules of every table that decide along with it.
+    page.locator(f'[id="row-{key}"]').get_by_role("link", name="Situation of rule 1").click()
+    expect(page.locator("#content-main")).to_contain_text("decide along with it")
+    checked(page, checker, "situation")
+    page.goto(f"/admin/policies/policyversion/{draft.pk}/change/")
+
+    # Simulate along the question flow, then save the answers as a scenario of the draft.
+    for _ in range(12):
+        groups = page.locator("#simulate fieldset")
+        n = groups.count()
+        groups.last.locator("input[type=radio]").first.check()
+        page.locator("#simulate").get_by_role("button", name=re.compile("Next|Simulate")).click()
+        # Wait for the answer to come back: the next question, or the form to save a scenario.
+        page.locator(f"#simulate fieldset:nth-of-type({n + 1}), #scenario-name").first.wait_for()
+        if page.locator("#scenario-name").count():
+            break
+    expect(page.locator("#simulate-decision")).to_contain_text("Verdict:")
+    expect(page.locator("tbody.grid-row.fired").first).to_be_visible()
+    checked(page, checker, "simulated")
+    suffix = "" if javascript else "-nojs"
+    page.locator("#simulate").screenshot(
+        path=str(SCREENSHOTS / f"admin-simulate-panel{suffix}.png")
+    )
+    page.locator("tbody.grid-row.fired").first.screenshot(
+        path=str(SCREENSHOTS / f"admin-fired-row{suffix}.png")
+    )
+    page.locator("#scenario-name").fill("Saved from the simulate panel")
+    page.get_by_role("button", name="Save as scenario").click()
+    expect(page.locator("#version-report")).to_contain_text("Saved from the simulate panel")
+    checked(page, checker, "scenario saved")
+    assert draft.scenarios.filter(name="Saved from the simulate panel").exists()
+
+    # Publish on an earlier date than the version in effect: warned, refused without the tick.
+    page.get_by_role("link", name="Publish…").click()
+    checked(page, checker, "publish page")
+    page.get_by_label("Effective date").fill("2026-01-01")
+    page.get_by_label("What changed").fill("A reason reworded in the grid.")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#past-warning")).to_contain_text("This date goes into the past")
+    checked(page, checker, "publish into the past warned")
+    assert PolicyVersion.objects.get(pk=draft.pk).is_draft
+
+    # A later date publishes.
+    page.get_by_label("Effective date").fill("2026-11-30")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("ul.messagelist")).to_contain_text("Published")
+    checked(page, checker, "published draft")
+    published = PolicyVersion.objects.get(pk=draft.pk)
+    assert published.status == "published" and published.version_id == "2026-11-30"
+    rule = published.rules.get(key=key)
+    assert rule.reason == "Changed in the grid by the browser test."
