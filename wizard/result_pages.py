@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -72,8 +73,13 @@ def _newer_version(found: Result) -> catalog.VersionRef | None:
     return current if current.pk != found.version_id else None
 
 
-def _share_context(found: Result, newer: catalog.VersionRef | None) -> dict[str, Any]:
+def _share_context(
+    request: HttpRequest, found: Result, newer: catalog.VersionRef | None
+) -> dict[str, Any]:
     return {
+        "share_url": request.build_absolute_uri(found.get_absolute_url()),
+        # The browser that saved it may change its answers; anyone else starts their own.
+        "owner": created_secret(request, found.token) is not None,
         "result": found,
         "snap": with_sources(found.public_snapshot),
         "newer": newer,
@@ -91,12 +97,17 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
         return _gone(request, found)
     newer = _newer_version(found)
     # The snapshot never changes; only the "policy changed" notice can, so it is in the tag.
-    etag = f'"{found.token}-{newer.version_id if newer else "current"}-1"'
+    owner = created_secret(request, found.token) is not None
+    # The printed record names the day it was printed (wizard.js updates it, if it runs).
+    etag = (
+        f'"{found.token}-{newer.version_id if newer else "current"}-{int(owner)}'
+        f'-{timezone.localdate().isoformat()}-2"'
+    )
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         not_modified["Cache-Control"] = "private, no-cache"
         return _private(not_modified)
-    response = render(request, "results/share.html", _share_context(found, newer))
+    response = render(request, "results/share.html", _share_context(request, found, newer))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return _private(response)
@@ -111,8 +122,7 @@ def result_saved(request: HttpRequest, token: str) -> HttpResponse:
     if found.is_gone():
         return _gone(request, found)
     secret = created_secret(request, token)
-    context = _share_context(found, _newer_version(found))
-    context["share_url"] = request.build_absolute_uri(found.get_absolute_url())
+    context = _share_context(request, found, _newer_version(found))
     if secret:
         context["revoke_url"] = request.build_absolute_uri(
             reverse("results:revoke", args=[token, secret])
@@ -200,7 +210,10 @@ def result_continue(request: HttpRequest, token: str) -> HttpResponse:
     found = _find_result(token)
     if found.is_gone():
         return _gone(request, found)
-    if found.outcome_only or request.method != "POST":
+    # An outcome-only link hides the answers from others; the browser that saved it may still
+    # carry them back ("Change your answers").
+    owner = created_secret(request, token) is not None
+    if (found.outcome_only and not owner) or request.method != "POST":
         return redirect("results:recheck", token=token)
     slug = found.version_ref.policy.slug
     current = version_in_effect_or_404(slug)

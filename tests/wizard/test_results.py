@@ -104,6 +104,8 @@ def test_a_newer_version_does_not_change_the_saved_result_but_offers_a_recheck(c
 
     html = client.get(result.get_absolute_url()).content.decode()
     assert "The policy changed on" in html
+    # The notice prints too (only its button does not): a paper copy says it is stale.
+    assert '<div class="notification" role="region" aria-labelledby="policy-changed-title">' in html
     assert '<h1 class="panel__title">Yes</h1>' in html  # still the old outcome
     assert reverse("results:recheck", args=[result.token]) in html
 
