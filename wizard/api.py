@@ -248,6 +248,20 @@ def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> Any:
     }
 
 
+@api.api_operation(
+    ["GET", "PUT", "PATCH", "DELETE"], "/policies/{slug}/evaluate", include_in_schema=False
+)
+def evaluate_other_methods(request: HttpRequest, slug: str) -> HttpResponse:
+    """Answers are sent with POST; anything else gets the API's error shape, not a bare 405."""
+    response = _errors(
+        request,
+        {"method": f"Use POST to evaluate answers, not {request.method}. {BODY_HINT}"},
+        405,
+    )
+    response["Allow"] = "POST"
+    return response
+
+
 def _evaluation_response(
     request: HttpRequest,
     version: catalog.VersionRef,

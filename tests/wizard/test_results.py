@@ -451,3 +451,25 @@ def test_staff_who_may_only_view_results_cannot_revoke_them(client, django_user_
     assert "revoke_results" not in page.content.decode()
     result.refresh_from_db()
     assert result.revoked_at is None
+
+
+def test_staff_cannot_delete_saved_results_only_revoke_them(client, admin_user):
+    result, _ = saved_cat(client)
+    client.force_login(admin_user)
+
+    page = client.get("/admin/wizard/result/").content.decode()
+    client.post(
+        "/admin/wizard/result/", {"action": "delete_selected", "_selected_action": [result.pk]}
+    )
+    delete = client.get(f"/admin/wizard/result/{result.pk}/delete/")
+
+    assert "delete_selected" not in page
+    assert "revoke_results" in page
+    assert Result.objects.filter(pk=result.pk).exists()
+    assert delete.status_code == 403
+
+
+def test_the_admin_favicon_request_does_not_404(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 204
