@@ -26,7 +26,7 @@ TITLE = "Using Claude Code and your Claude plan"
 # Two paths through the seeded policy: a personal one (4 questions) and a product that hosts
 # Claude Code and handles health data (8 questions).
 PATH_A = [
-    ("plan", "Claude Max (5x or 20x)"),
+    ("plan", "Claude Max (Max 5x or Max 20x)"),
     ("tool", "Claude Code used interactively"),
     ("audience", "Only me"),
     ("phi", "No"),
