@@ -248,20 +248,6 @@ def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> Any:
     }
 
 
-@api.api_operation(
-    ["GET", "PUT", "PATCH", "DELETE"], "/policies/{slug}/evaluate", include_in_schema=False
-)
-def evaluate_other_methods(request: HttpRequest, slug: str) -> HttpResponse:
-    """Answers are sent with POST; anything else gets the API's error shape, not a bare 405."""
-    response = _errors(
-        request,
-        {"method": f"Use POST to evaluate answers, not {request.method}. {BODY_HINT}"},
-        405,
-    )
-    response["Allow"] = "POST"
-    return response
-
-
 def _evaluation_response(
     request: HttpRequest,
     version: catalog.VersionRef,
@@ -307,6 +293,8 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
         snapshot = {
             **found.public_snapshot,
             "result_url": request.build_absolute_uri(found.get_absolute_url()),
+            # The re-check chain: the result this one re-checked, and its newest re-check.
+            **found.links(request.build_absolute_uri),
         }
         response = api.create_response(request, snapshot, status=200)
     response["Cache-Control"] = "private, no-store"

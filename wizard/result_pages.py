@@ -74,9 +74,15 @@ def _newer_version(found: Result) -> catalog.VersionRef | None:
 
 
 def _share_context(
-    request: HttpRequest, found: Result, newer: catalog.VersionRef | None
+    request: HttpRequest,
+    found: Result,
+    newer: catalog.VersionRef | None,
+    newer_result: Result | None,
 ) -> dict[str, Any]:
     return {
+        "previous_url": found.previous.get_absolute_url() if found.previous else None,
+        "newer_result": newer_result,
+        "newer_url": newer_result.get_absolute_url() if newer_result else None,
         "share_url": request.build_absolute_uri(found.get_absolute_url()),
         # The browser that saved it may change its answers; anyone else starts their own.
         "owner": created_secret(request, found.token) is not None,
@@ -99,15 +105,19 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
     # The snapshot never changes; only the "policy changed" notice can, so it is in the tag.
     owner = created_secret(request, found.token) is not None
     # The printed record names the day it was printed (wizard.js updates it, if it runs).
+    newer_result = found.newer_recheck()
+    # ... and so does a later re-check of it, which the page links forward to.
     etag = (
         f'"{found.token}-{newer.version_id if newer else "current"}-{int(owner)}'
-        f'-{timezone.localdate().isoformat()}-2"'
+        f'-{newer_result.token if newer_result else ""}-{timezone.localdate().isoformat()}-2"'
     )
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         not_modified["Cache-Control"] = "private, no-cache"
         return _private(not_modified)
-    response = render(request, "results/share.html", _share_context(request, found, newer))
+    response = render(
+        request, "results/share.html", _share_context(request, found, newer, newer_result)
+    )
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return _private(response)
@@ -122,7 +132,7 @@ def result_saved(request: HttpRequest, token: str) -> HttpResponse:
     if found.is_gone():
         return _gone(request, found)
     secret = created_secret(request, token)
-    context = _share_context(request, found, _newer_version(found))
+    context = _share_context(request, found, _newer_version(found), found.newer_recheck())
     if secret:
         context["revoke_url"] = request.build_absolute_uri(
             reverse("results:revoke", args=[token, secret])
@@ -138,6 +148,12 @@ def result_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     snapshot = {
         **found.public_snapshot,
         "result_url": request.build_absolute_uri(found.get_absolute_url()),
+        "version_url": request.build_absolute_uri(
+            reverse(
+                "wizard:version", args=[found.version_ref.policy.slug, found.snapshot["version"]]
+            )
+        ),
+        **found.links(request.build_absolute_uri),
     }
     filename = f"{snapshot['policy']}-{snapshot['version']}-result"
     if fmt == "json":

@@ -353,3 +353,20 @@ def test_without_javascript_bad_input_ends_on_a_clear_page(new_checker):
     answer(page, "Yes, unmodified")
     expect(page.get_by_role("heading", name="Your form was not sent")).to_be_visible()
     checker.check(page, "csrf failure", cold=False, allowed_errors=("403",))
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_public_history_pages_are_accessible(new_checker, javascript):
+    page, checker = new_checker(javascript=javascript)
+
+    page.goto(f"/{SLUG}/versions/")
+    expect(page.get_by_role("heading", name="Versions of this policy")).to_be_visible()
+    checker.check(page, "versions")
+    page.get_by_role("link", name="Version 2026-08-22").click()
+    page.wait_for_url(url_is(f"/{SLUG}/versions/2026-08-22/"))
+    expect(page.get_by_role("heading", name="The rules")).to_be_visible()
+    checker.check(page, "version page")
+    page.get_by_role("link", name="Compare with version 2026-04-04").click()
+    page.wait_for_url(re.compile(rf"/{SLUG}/versions/compare/\?from=2026-04-04&to=2026-08-22$"))
+    expect(page.get_by_text("get another result")).to_be_visible()
+    checker.check(page, "compare versions")

@@ -233,4 +233,4 @@ def test_other_methods_on_evaluate_get_405_in_the_error_shape(client, method):
     assert response.json() == {
         "errors": {"method": response.json()["errors"]["method"]},
     }
-    assert "Use POST" in response.json()["errors"]["method"]
+    assert "use POST" in response.json()["errors"]["method"]
