@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import engine
+from . import diffing, engine
 from .whatif import preferred_changes
 
 if TYPE_CHECKING:
@@ -305,3 +305,104 @@ def with_what_would_change(
 
 def _edit_payload(edit: Any) -> dict[str, str | None]:
     return {"question": edit.question, "from": edit.from_choice, "to": edit.to_choice}
+
+
+# --- the policy's public history -------------------------------------------------------------
+
+
+def conditions_in_words(version: engine.Version, conj: engine.Conjunction) -> str:
+    """ "Q1 is “Claude Pro” or “Claude Max”, and Q2 is …": questions by their number in the
+    version's list (shown above the rules), in question order."""
+    numbers = {q.key: i for i, q in enumerate(version.questions, start=1)}
+    parts = []
+    for key, choices in engine.conditions_in_order(version, conj).items():
+        question = version.question(key)
+        if question is None:
+            continue
+        labels = [c.label for c in question.choices if c.key in choices]
+        others = [c.label for c in question.choices if c.key not in choices]
+        if len(others) < len(labels):  # the shorter way to say it
+            parts.append(f"Q{numbers[key]} is not " + " or ".join(f"“{o}”" for o in others))
+        else:
+            parts.append(f"Q{numbers[key]} is " + " or ".join(f"“{label}”" for label in labels))
+    return ", and ".join(parts) if parts else "always"
+
+
+def version_in_words(version: engine.Version) -> dict[str, Any]:
+    """A version for readers: its questions (when each is asked) and its rules, grouped by
+    outcome, with their conditions in words."""
+    questions = [
+        {
+            "id": question.key,
+            "text": question.text,
+            "help": question.help,
+            "choices": [choice.label for choice in question.choices],
+            "number": number,
+            "asked_when": " — or — ".join(
+                conditions_in_words(version, conj) for conj in question.shown_when
+            )
+            or "always",
+        }
+        for number, question in enumerate(version.questions, start=1)
+    ]
+    tables = []
+    for table in engine.TABLES:
+        outcomes = []
+        for outcome in version.outcomes_of(table):
+            rules = [
+                rule for rule in version.rules if (rule.table, rule.outcome) == (table, outcome.key)
+            ]
+            if rules:
+                outcomes.append(
+                    {
+                        "id": outcome.key,
+                        "title": outcome.title,
+                        "rules": [
+                            {
+                                "id": rule.key,
+                                "when": conditions_in_words(version, rule.conditions),
+                                "reason": rule.reason,
+                            }
+                            for rule in rules
+                        ],
+                    }
+                )
+        tables.append({"table": table, "outcomes": outcomes})
+    return {"questions": questions, "tables": tables}
+
+
+def comparison_payload(before: engine.Version, after: engine.Version) -> dict[str, Any]:
+    """Which answers get another result in `after`, for readers: counts and a few examples with
+    the answers and both verdicts in words."""
+    found = diffing.impact(before, after)
+
+    def title(version: engine.Version, key: str | None) -> str:
+        outcome = version.outcome(engine.VERDICT, key) if key else None
+        return outcome.title if outcome else "no verdict"
+
+    def answers_in_words(answers: Mapping[str, str]) -> list[str]:
+        words = []
+        for key, value in answers.items():
+            question = after.question(key) or before.question(key)
+            choice = question.choice(value) if question else None
+            words.append(
+                f"{question.text if question else key} {choice.label if choice else value}"
+            )
+        return words
+
+    return {
+        "compared": found.compared,
+        "changed": found.changed,
+        "verdict_changed": found.verdict_changed,
+        "not_comparable": found.not_comparable,
+        "complete": found.complete,
+        "examples": [
+            {
+                "answers": answers_in_words(example.answers),
+                "before": title(before, example.before.verdict),
+                "after": title(after, example.after.verdict),
+                "verdict_changed": example.verdict_changed,
+            }
+            for example in found.examples
+        ],
+    }

@@ -36,6 +36,11 @@ class ResultAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    # A deleted result would turn its link into a 404 that looks like a typo; revoking keeps the
+    # row, so the link answers 410 and says it was revoked. No one deletes, one by one or in bulk.
+    def has_delete_permission(self, request: HttpRequest, obj: Result | None = None) -> bool:
+        return False
+
     # Revoking changes a result: staff who may only view results do not get the action.
     @admin.action(description="Revoke the selected results", permissions=["change"])
     def revoke_results(self, request: HttpRequest, queryset: QuerySet[Result]) -> None:

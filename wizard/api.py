@@ -300,6 +300,8 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
         snapshot = {
             **found.public_snapshot,
             "result_url": request.build_absolute_uri(found.get_absolute_url()),
+            # The re-check chain: the result this one re-checked, and its newest re-check.
+            **found.links(request.build_absolute_uri),
         }
         response = api.create_response(request, snapshot, status=200)
     response["Cache-Control"] = "private, no-store"

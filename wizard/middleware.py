@@ -225,3 +225,23 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
         return response
+
+
+class ApiMethodNotAllowedMiddleware:
+    """The API answers a method it does not take (GET on evaluate, say) in its own error shape,
+    not Django's empty 405, keeping the Allow header that names the methods it does take."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or not request.path.startswith("/api/"):
+            return response
+        allowed = response.get("Allow", "")
+        message = f"This address does not take {request.method}"
+        message += f"; use {allowed}." if allowed else "."
+        replaced = JsonResponse({"errors": {"method": message}}, status=405)
+        if allowed:
+            replaced["Allow"] = allowed
+        return replaced

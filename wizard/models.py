@@ -51,7 +51,11 @@ def find_result(token: str) -> Result | None:
     unknown, without a query when the token cannot be one."""
     if not looks_like_token(token):
         return None
-    return Result.objects.select_related("version__policy").filter(token=token).first()
+    return (
+        Result.objects.select_related("version__policy", "previous__version__policy")
+        .filter(token=token)
+        .first()
+    )
 
 
 class Result(models.Model):
@@ -112,6 +116,21 @@ class Result(models.Model):
 
     def revoke_secret_matches(self, secret: str) -> bool:
         return hmac.compare_digest(self.revoke_secret_hash, secret_hash(secret))
+
+    def newer_recheck(self) -> Result | None:
+        """The latest result that re-checked this one, if any (one query)."""
+        return self.rechecks.order_by("-created_at").first()
+
+    def links(self, absolute: Any) -> dict[str, str | None]:
+        """The re-check chain as addresses: the result this one re-checked, and the newest
+        re-check of it. `absolute` turns a path into a full URL."""
+        newer = self.newer_recheck()
+        return {
+            "previous_result_url": absolute(self.previous.get_absolute_url())
+            if self.previous
+            else None,
+            "newer_result_url": absolute(newer.get_absolute_url()) if newer else None,
+        }
 
     @property
     def version_ref(self) -> catalog.VersionRef:

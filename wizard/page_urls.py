@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from . import preview, steps
+from . import history, preview, steps
 
 urlpatterns = [
     path("", steps.start, name="start"),
     path("<slug:slug>/", steps.policy_start, name="policy_start"),
+    path("<slug:slug>/versions/", history.versions, name="versions"),
+    path("<slug:slug>/versions/compare/", history.compare, name="compare"),
+    path("<slug:slug>/versions/<str:version_id>/", history.version, name="version"),
     # Question ids may contain dots, which the slug converter refuses.
     path("<slug:slug>/questions/<str:key>/", steps.question, name="question"),
     path("<slug:slug>/check/", steps.check, name="check"),

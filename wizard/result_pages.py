@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -78,13 +79,21 @@ def _newer_version(found: Result) -> catalog.VersionRef | None:
 
 
 def _share_context(
+    request: HttpRequest,
     found: Result,
     newer: catalog.VersionRef | None,
+    newer_result: Result | None,
     reworded: dict[str, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any]:
     if reworded is None:
         reworded = catalog.reworded(found.version_ref)
     return {
+        "previous_url": found.previous.get_absolute_url() if found.previous else None,
+        "newer_result": newer_result,
+        "newer_url": newer_result.get_absolute_url() if newer_result else None,
+        "share_url": request.build_absolute_uri(found.get_absolute_url()),
+        # The browser that saved it may change its answers; anyone else starts their own.
+        "owner": created_secret(request, found.token) is not None,
         "result": found,
         # Exactly as cited when saved, plus what admins have since reviewed of those pages,
         # each clause once.
@@ -104,15 +113,25 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
         return _gone(request, found)
     newer = _newer_version(found)
     reworded = catalog.reworded(found.version_ref)
-    # The snapshot never changes; the "policy changed" notice and the reviewed rewordings of the
-    # pages it quotes can, so they are in the tag.
     reviewed = sum(len(dates) for dates in reworded.values())
-    etag = f'"{found.token}-{newer.version_id if newer else "current"}-{reviewed}-1"'
+    owner = created_secret(request, found.token) is not None
+    newer_result = found.newer_recheck()
+    # The snapshot never changes; what can is in the tag: the "policy changed" notice, the
+    # reviewed rewordings of the pages it quotes, the owner's links, a later re-check it links
+    # forward to, and the day the printed record names.
+    etag = (
+        f'"{found.token}-{newer.version_id if newer else "current"}-{reviewed}-{int(owner)}'
+        f'-{newer_result.token if newer_result else ""}-{timezone.localdate().isoformat()}-2"'
+    )
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         not_modified["Cache-Control"] = "private, no-cache"
         return _private(not_modified)
-    response = render(request, "results/share.html", _share_context(found, newer, reworded))
+    response = render(
+        request,
+        "results/share.html",
+        _share_context(request, found, newer, newer_result, reworded),
+    )
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return _private(response)
@@ -127,8 +146,7 @@ def result_saved(request: HttpRequest, token: str) -> HttpResponse:
     if found.is_gone():
         return _gone(request, found)
     secret = created_secret(request, token)
-    context = _share_context(found, _newer_version(found))
-    context["share_url"] = request.build_absolute_uri(found.get_absolute_url())
+    context = _share_context(request, found, _newer_version(found), found.newer_recheck())
     if secret:
         context["revoke_url"] = request.build_absolute_uri(
             reverse("results:revoke", args=[token, secret])
@@ -144,6 +162,12 @@ def result_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     snapshot = {
         **found.public_snapshot,
         "result_url": request.build_absolute_uri(found.get_absolute_url()),
+        "version_url": request.build_absolute_uri(
+            reverse(
+                "wizard:version", args=[found.version_ref.policy.slug, found.snapshot["version"]]
+            )
+        ),
+        **found.links(request.build_absolute_uri),
     }
     filename = f"{snapshot['policy']}-{snapshot['version']}-result"
     if fmt == "json":
@@ -216,7 +240,10 @@ def result_continue(request: HttpRequest, token: str) -> HttpResponse:
     found = _find_result(token)
     if found.is_gone():
         return _gone(request, found)
-    if found.outcome_only or request.method != "POST":
+    # An outcome-only link hides the answers from others; the browser that saved it may still
+    # carry them back ("Change your answers").
+    owner = created_secret(request, token) is not None
+    if (found.outcome_only and not owner) or request.method != "POST":
         return redirect("results:recheck", token=token)
     slug = found.version_ref.policy.slug
     current = version_in_effect_or_404(slug)

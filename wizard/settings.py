@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "wizard.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "wizard.middleware.ApiMethodNotAllowedMiddleware",
     "wizard.middleware.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

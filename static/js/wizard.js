@@ -8,6 +8,7 @@
      its links move focus to the field and bring its question into view.
    - Forms marked data-prevent-double-click ignore a second submit within a second (htmx forms
      use hx-sync="this:drop" for the same purpose).
+   - A "Copy link" button (hidden until this script runs) copies a result's link.
    - If htmx cannot reach the server at all, the form is sent the ordinary way, so the person sees
      what their browser says instead of nothing. */
 (function () {
@@ -89,10 +90,58 @@
     }
   });
 
+  // A copy button (hidden without JavaScript, where the plain link is there to copy) copies
+  // the address of the link its data-copy names, and says so in its status line.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) {
+      return;
+    }
+    var link = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("aria-describedby") || "");
+    if (!link) {
+      return;
+    }
+    function say(text) {
+      if (status) {
+        status.textContent = text;
+      }
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(link.href).then(
+        function () {
+          say("Link copied.");
+        },
+        function () {
+          say("Your browser did not allow copying: select the link and copy it.");
+        }
+      );
+    } else {
+      say("Select the link and copy it.");
+    }
+  });
+
+  // A printed page says the day it was printed, also when the page was loaded days earlier.
+  window.addEventListener("beforeprint", function () {
+    var today = new Date().toLocaleDateString("en-GB", {
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+    });
+    var spans = document.querySelectorAll("[data-print-date]");
+    for (var i = 0; i < spans.length; i++) {
+      spans[i].textContent = today;
+    }
+  });
+
   function onLoad() {
     var summary = document.querySelector(".error-summary");
     if (summary) {
       focusWithoutScrolling(summary);
+    }
+    var buttons = document.querySelectorAll("button[data-copy][hidden]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].hidden = false;
     }
   }
 

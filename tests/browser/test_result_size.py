@@ -62,3 +62,54 @@ def test_the_hosted_sandbox_result_is_short_on_screen_and_on_paper(new_checker, 
         )
     assert height < HEIGHT_BEFORE_PX / 2
     assert pages <= 4
+
+
+# The four questions the issue walked as a new user would.
+FOUR_QUESTIONS = {
+    "Max in OpenCode": {
+        "plan": "max",
+        "tool": "third_party_tool",
+        "audience": "just_me",
+        "phi": "no",
+    },
+    "hospital, web with PHI": {
+        "plan": "enterprise",
+        "tool": "claude_code",
+        "audience": "my_organization",
+        "phi": "yes",
+        "baa": "yes",
+        "zdr": "yes",
+        "surface": "cloud",
+    },
+    "SaaS with Sign in with Claude": {
+        "plan": "console",
+        "tool": "own_app",
+        "audience": "customers",
+        "end_user_credentials": "users_claude_accounts",
+        "phi": "no",
+    },
+    "hosted sandbox": HOSTED_SANDBOX,
+}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("name", list(FOUR_QUESTIONS))
+def test_the_four_questions_lead_with_what_to_do_and_quote_each_clause_once(
+    new_checker, name, javascript
+):
+    page, checker = new_checker(javascript=javascript)
+    walk(page, FOUR_QUESTIONS[name])
+    checker.skip()
+    page.get_by_role("link", name="See your result").click()
+    page.wait_for_url(re.compile(rf"/{SLUG}/result/$"))
+    checker.check(page, f"{name} result")
+
+    action = page.locator("#action-line")
+    assert action.is_visible() and action.inner_text().strip()
+    quotes = page.locator(".source__quote").all_inner_texts()
+    assert quotes and len(quotes) == len(set(quotes))
+    assert page.locator(".citation__quote").count() == 0
+    # No dead end: saving is one click away, and so are changing the answers and starting again.
+    assert page.get_by_role("button", name="Save a link to this result").is_visible()
+    assert page.get_by_role("link", name="Change your answers").is_visible()
+    assert page.get_by_role("button", name="Start again").is_visible()

@@ -26,7 +26,7 @@ TITLE = "Using Claude Code and your Claude plan"
 # Two paths through the seeded policy: a personal one (4 questions) and a product that hosts
 # Claude Code and handles health data (8 questions).
 PATH_A = [
-    ("plan", "Claude Max (5x or 20x)"),
+    ("plan", "Claude Max (Max 5x or Max 20x)"),
     ("tool", "Claude Code used interactively"),
     ("audience", "Only me"),
     ("phi", "No"),
@@ -167,6 +167,8 @@ def test_with_javascript_each_answer_swaps_in_the_next_question(new_checker):
     page.get_by_role("button", name="Save a link to this result").click()
     page.wait_for_url(re.compile(r"/r/[^/]+/saved/$"))
     expect(page.get_by_role("heading", name="Your result is saved")).to_be_visible()
+    expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    expect(page.get_by_role("button", name="Change your answers")).to_be_visible()
     checker.check(page, "saved")
     share_url = page.locator(".share-link").first.get_attribute("href")
 
@@ -175,6 +177,7 @@ def test_with_javascript_each_answer_swaps_in_the_next_question(new_checker):
     other.goto(share_url)
     expect(other.locator(".panel__title")).to_be_visible()
     expect(other.get_by_text("/revoke/")).to_have_count(0)
+    expect(other.get_by_role("button", name="Check your own situation")).to_be_visible()
     other_checker.check(other, "share")
 
 
@@ -238,6 +241,7 @@ def test_without_javascript_every_step_works_by_post_redirect_get(new_checker):
     checker.check(page, "result")
     page.get_by_role("button", name="Save a link to this result").click()
     page.wait_for_url(re.compile(r"/r/[^/]+/saved/$"))
+    expect(page.locator("button[data-copy]")).to_be_hidden()  # no JavaScript: the plain link
     checker.check(page, "saved")
     page.goto(page.locator(".share-link").first.get_attribute("href"))
     checker.check(page, "share")
@@ -251,6 +255,13 @@ def test_saved_results_recheck_revoke_and_gone_pages(new_checker):
     page.goto(saved.get_absolute_url())
     expect(page.get_by_text("The policy changed on")).to_be_visible()
     checker.check(page, "share, policy changed")
+    # On paper: the stale notice with the newer version's date, the link and the print date.
+    page.emulate_media(media="print")
+    expect(page.get_by_text("The policy changed on")).to_be_visible()
+    expect(page.locator("#print-record")).to_be_visible()
+    expect(page.locator("#print-record")).to_contain_text(saved.get_absolute_url())
+    expect(page.get_by_role("link", name="Re-check against the current version")).to_be_hidden()
+    page.emulate_media(media="screen")
     page.get_by_role("link", name="Re-check against the current version").click()
     page.wait_for_url(re.compile(r"/recheck/$"))
     checker.check(page, "recheck")
@@ -259,11 +270,14 @@ def test_saved_results_recheck_revoke_and_gone_pages(new_checker):
     checker.check(page, "revoke, confirm")
     page.get_by_role("button", name="Revoke the link").click()
     expect(page.get_by_role("heading", name="The result link is revoked")).to_be_visible()
+    expect(page.get_by_role("link", name="Check your situation again")).to_be_visible()
     checker.check(page, "revoke, done", cold=False)
 
     page.goto(saved.get_absolute_url())
     expect(page.get_by_role("heading", name="This result is no longer available")).to_be_visible()
     checker.check(page, "gone (410)", allowed_errors=("410",))
+    page.get_by_role("link", name="Check your situation").click()
+    page.wait_for_url(url_is(f"/{SLUG}/"))
 
 
 def test_with_javascript_bad_input_ends_on_a_clear_page(new_checker):
@@ -339,3 +353,20 @@ def test_without_javascript_bad_input_ends_on_a_clear_page(new_checker):
     answer(page, "Yes, unmodified")
     expect(page.get_by_role("heading", name="Your form was not sent")).to_be_visible()
     checker.check(page, "csrf failure", cold=False, allowed_errors=("403",))
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_public_history_pages_are_accessible(new_checker, javascript):
+    page, checker = new_checker(javascript=javascript)
+
+    page.goto(f"/{SLUG}/versions/")
+    expect(page.get_by_role("heading", name="Versions of this policy")).to_be_visible()
+    checker.check(page, "versions")
+    page.get_by_role("link", name="Version 2026-08-22").click()
+    page.wait_for_url(url_is(f"/{SLUG}/versions/2026-08-22/"))
+    expect(page.get_by_role("heading", name="The rules")).to_be_visible()
+    checker.check(page, "version page")
+    page.get_by_role("link", name="Compare with version 2026-04-04").click()
+    page.wait_for_url(re.compile(rf"/{SLUG}/versions/compare/\?from=2026-04-04&to=2026-08-22$"))
+    expect(page.get_by_text("get another result")).to_be_visible()
+    checker.check(page, "compare versions")

@@ -64,3 +64,20 @@ def test_every_rule_cites_a_clause_and_every_list_rule_fires_somewhere(version):
 @pytest.mark.parametrize("version", all_versions())
 def test_the_static_checks_find_nothing_in_the_seed(version):
     assert [str(finding) for finding in analysis.check(version)] == []
+
+
+def test_the_seed_uses_the_words_people_search_for():
+    version = seeded_versions()["claude-code", "2026-08-22"]
+    labels = " ".join(c.label for q in version.questions for c in q.choices)
+    for words in ("Sign in with Claude", "OpenCode", "pi", "Zed", "Max 5x", "Max 20x"):
+        assert words in labels
+    credits = version.outcome("steps", "use_usage_credits_if_offered")
+    assert "plan's own limits" in credits.text
+
+
+def test_the_seed_marks_sensitive_choices_and_circumstances():
+    version = seeded_versions()["claude-code", "2026-08-22"]
+    phi = version.question("phi")
+    assert {c.key for c in phi.choices if c.sensitive} == {"yes", "not_sure"}
+    assert {q.key for q in version.questions if not q.actionable} == {"audience", "phi"}
+    assert all(q.error for q in version.questions)

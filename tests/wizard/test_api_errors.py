@@ -222,3 +222,15 @@ def test_a_page_form_with_too_many_fields_gets_the_400_page(client, pets, settin
 
     assert response.status_code == 400
     assert "more than the 10 fields allowed" in response.content.decode()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_other_methods_on_evaluate_get_405_in_the_error_shape(client, method):
+    response = getattr(client, method)("/api/v1/policies/anything/evaluate")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {
+        "errors": {"method": response.json()["errors"]["method"]},
+    }
+    assert "use POST" in response.json()["errors"]["method"]

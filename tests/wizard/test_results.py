@@ -28,6 +28,9 @@ pytestmark = pytest.mark.django_db
 T = TypeVar("T")
 
 
+PET_VERSION_LINK = '<a href="/pets/versions/2025-01-01/">2025-01-01</a>'
+
+
 def newer_version_banning_cats(policy, effective_date=None):
     """A newer version of small_policy where cats are no longer allowed and need a collar."""
     return pet_version(
@@ -90,7 +93,7 @@ def test_the_share_page_shows_the_snapshot_the_version_and_the_answers(client):
     response = other.get(result.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Checked against version <strong>2025-01-01</strong>" in html
+    assert f"Checked against version <strong>{PET_VERSION_LINK}</strong>" in html
     assert "Which pet?" in html and ">Cat<" in html
     assert "/revoke/" not in html
     assert response["Referrer-Policy"] == "no-referrer"
@@ -104,6 +107,8 @@ def test_a_newer_version_does_not_change_the_saved_result_but_offers_a_recheck(c
 
     html = client.get(result.get_absolute_url()).content.decode()
     assert "The policy changed on" in html
+    # The notice prints too (only its button does not): a paper copy says it is stale.
+    assert '<div class="notification" role="region" aria-labelledby="policy-changed-title">' in html
     assert '<h1 class="panel__title">Yes</h1>' in html  # still the old outcome
     assert reverse("results:recheck", args=[result.token]) in html
 
@@ -294,17 +299,18 @@ def test_malformed_or_unknown_tokens_are_404(client, token):
     assert client.get(f"/api/v1/results/{token}").status_code == 404
 
 
-def test_the_share_page_costs_at_most_two_queries_and_revalidates_with_304(
+def test_the_share_page_costs_at_most_three_queries_and_revalidates_with_304(
     client, django_assert_max_num_queries
 ):
     result, _ = saved_cat(client)
     other = client.__class__()
     catalog.forget_published_versions()  # the worst case: nothing cached
-    with django_assert_max_num_queries(2):
+    # The result, the published versions, and its newest re-check (in the ETag too).
+    with django_assert_max_num_queries(3):
         first = other.get(result.get_absolute_url())
     etag = first["ETag"]
     assert etag
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         again = other.get(result.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert again.content == b""
@@ -449,3 +455,25 @@ def test_staff_who_may_only_view_results_cannot_revoke_them(client, django_user_
     assert "revoke_results" not in page.content.decode()
     result.refresh_from_db()
     assert result.revoked_at is None
+
+
+def test_staff_cannot_delete_saved_results_only_revoke_them(client, admin_user):
+    result, _ = saved_cat(client)
+    client.force_login(admin_user)
+
+    page = client.get("/admin/wizard/result/").content.decode()
+    client.post(
+        "/admin/wizard/result/", {"action": "delete_selected", "_selected_action": [result.pk]}
+    )
+    delete = client.get(f"/admin/wizard/result/{result.pk}/delete/")
+
+    assert "delete_selected" not in page
+    assert "revoke_results" in page
+    assert Result.objects.filter(pk=result.pk).exists()
+    assert delete.status_code == 403
+
+
+def test_the_admin_favicon_request_does_not_404(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 204

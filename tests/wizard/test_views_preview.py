@@ -147,3 +147,13 @@ def test_an_htmx_swap_carries_the_preview_notice_too(admin_client, draft):
     html = response.content.decode()
     assert "<html" not in html  # only the swap partial
     assert "Staff preview" in html
+
+
+def test_the_preview_result_names_the_version_it_walks(admin_client, draft):
+    admin_client.post(preview_url(draft), {"as_of": ""})
+
+    result = walk_fish(admin_client)
+
+    line = result[result.index('id="preview-version"') :].split("</p>")[0]
+    assert "A staff preview, checked against pets" in line
+    assert "(draft)" in line

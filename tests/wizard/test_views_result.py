@@ -29,6 +29,9 @@ needs_seed = pytest.mark.skipif(
 )
 
 
+PET_VERSION_LINK = '<a href="/pets/versions/2025-01-01/">2025-01-01</a>'
+
+
 def answer_all(client: Client, slug: str = "pets", **answers: str) -> None:
     client.post(reverse("wizard:policy_start", args=[slug]))
     for key, value in answers.items():
@@ -58,7 +61,7 @@ def test_it_shows_the_version_used(client):
     html = client.get(RESULT_URL).content.decode()
 
     assert (
-        "Checked against version <strong>2025-01-01</strong> of Pet licence"
+        f"Checked against version <strong>{PET_VERSION_LINK}</strong> of Pet licence"
         " (in effect from 2025-01-01)." in html
     )
 
@@ -234,7 +237,7 @@ def test_it_keeps_the_pinned_version_after_a_newer_one_takes_effect(client):
 
     html = client.get(RESULT_URL).content.decode()
 
-    assert "Checked against version <strong>2025-01-01</strong>" in html
+    assert f"Checked against version <strong>{PET_VERSION_LINK}</strong>" in html
 
 
 def test_it_redirects_incomplete_answers_to_the_next_question(client):
@@ -359,7 +362,8 @@ def test_the_seeded_policy_gives_a_full_result(seeded, client):
     html = response.content.decode()
     assert '<div class="panel panel--allowed">' in html
     version = version_in_effect("claude-code").version_id
-    assert f"Checked against version <strong>{version}</strong>" in html
+    link = f'<a href="/claude-code/versions/{version}/">{version}</a>'
+    assert f"Checked against version <strong>{link}</strong>" in html
     for section in ("auth-methods-title", "terms-title", "steps-title", "security-title"):
         assert f'id="{section}"' in html
     security = html[html.index('id="security-title"') :]
