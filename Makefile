@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(PY) bench/analysis.py
 	$(PY) bench/whatif.py
 	$(PY) bench/quotes.py
+	$(PY) bench/citations.py
 	$(PY) bench/http_bench.py
 
 # The load and soak test: 50 browsers walking the wizard for 60 s against gunicorn + PostgreSQL.
