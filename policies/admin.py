@@ -104,6 +104,15 @@ class ClauseInline(LockedWhenPublished, admin.StackedInline):
         "later_statement_reason",
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Clause]:
+        return super().get_queryset(request).select_related("document")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # The documents are read once per page, not once per clause.
+        return _with_cached_choices(
+            request, super().formfield_for_foreignkey(db_field, request, **kwargs)
+        )
+
 
 def _version_in_url(request: HttpRequest) -> int | None:
     """The id of the version whose page this is (inlines are built without their parent)."""
