@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(PY) bench/whatif.py
 	$(PY) bench/quotes.py
 	$(PY) bench/admin_pages.py
+	$(PY) bench/citations.py
 	$(PY) bench/http_bench.py
 
 # The load and soak test: 50 browsers walking the wizard for 60 s, alternating between two gunicorn

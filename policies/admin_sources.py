@@ -168,6 +168,8 @@ def drift_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> 
     policy = get_object_or_404(Policy, pk=pk)
     if not model_admin.has_view_permission(request, policy):
         raise PermissionDenied
+    if request.method == "POST" and "draft" in request.POST:
+        return _draft_from_finding(model_admin, request, policy)
     if request.method == "POST":
         if not request.user.has_perm("policies.add_driftreview"):
             raise PermissionDenied
@@ -203,3 +205,37 @@ def drift_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> 
         "may_review": request.user.has_perm("policies.add_driftreview"),
     }
     return TemplateResponse(request, "admin/policies/policy/drift.html", context)
+
+
+def _draft_from_finding(
+    model_admin: admin.ModelAdmin, request: HttpRequest, policy: Policy
+) -> HttpResponse:
+    """A new draft copied from the finding's version, its notes listing the clause and the rules
+    to review against the page's new text; publishing it goes through the usual checks."""
+    if not request.user.has_perm("policies.add_policyversion"):
+        raise PermissionDenied
+    version = get_object_or_404(PolicyVersion, policy=policy, pk=request.POST.get("version", ""))
+    found = [
+        f
+        for f in catalog.drift_findings(policy.slug, version.version_id)
+        if f.clause == request.POST.get("clause")
+        and f.since.isoformat() == request.POST.get("since")
+    ]
+    if not found:
+        model_admin.message_user(request, "That finding is not known.", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:policies_policy_drift", args=[policy.pk]))
+    finding = found[0]
+    draft = services.version_copy(version=version, by=request.user)
+    draft.notes = (
+        f"To review: the page {finding.document} no longer holds clause {finding.clause} "
+        f"({finding.status} since {finding.since.isoformat()}). Check the clause's quote against "
+        f"the new copy, and the rules that cite it: {', '.join(finding.rules)}."
+    )
+    draft.save()
+    model_admin.message_user(
+        request,
+        f"Made a new draft from {version} listing {finding.clause} and "
+        f"{len(finding.rules)} rule(s) to review.",
+        messages.SUCCESS,
+    )
+    return HttpResponseRedirect(reverse("admin:policies_policyversion_change", args=[draft.pk]))

@@ -347,6 +347,7 @@ def clear_cache() -> None:
         _compiled.clear()
         _published.clear()
         _reworded.clear()
+        _impacts.clear()
         _cache_down_until = 0.0
 
 
@@ -838,3 +839,79 @@ def reworded(version: VersionRef) -> dict[str, list[dict[str, str]]]:
         with _lock:
             _reworded[version.pk] = (now + ttl, generation, shown)
     return shown
+
+
+# --- the feed of changes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """One entry of a policy's feed: a published version (its note, its impact against the one
+    before) or a reviewed drift finding."""
+
+    key: str  # stable, for the entry's id
+    title: str
+    text: str
+    day: dt.date
+    at: dt.datetime | None
+    link: str  # a site path
+
+
+_impacts: dict[tuple[int, int], Any] = {}
+
+
+def changes(slug: str) -> list[ChangeEntry]:
+    """The published versions of `slug` with their what-changed notes and impact, and the
+    reviewed drift of their quotes, newest first. PolicyNotFound when nothing is published."""
+    from . import diffing  # the impact is only needed here
+
+    published = sorted(
+        published_policy(slug).versions, key=lambda v: v.effective_date or dt.date.min
+    )
+    entries = []
+    before: VersionRef | None = None
+    for version in published:
+        built = compiled(version)
+        text = version.notes
+        if before is not None:
+            # Published versions never change, so neither does the impact of one on the next.
+            found = _impacts.get((before.pk, version.pk))
+            if found is None:
+                found = diffing.impact(compiled(before), built)
+                with _lock:
+                    _impacts[before.pk, version.pk] = found
+            text += (
+                f" Changes the outcome for {found.changed} of {found.compared} answer sets "
+                f"({found.verdict_changed} with another verdict)."
+            )
+        assert version.effective_date is not None
+        entries.append(
+            ChangeEntry(
+                key=f"{slug}:version:{version.version_id}",
+                title=f"Version {version.version_id} of {version.policy.title}",
+                text=text,
+                day=version.effective_date,
+                at=None,
+                link=f"/{slug}/",
+            )
+        )
+        before = version
+    by_pk = {v.pk: v for v in published}
+    for review in DriftReview.objects.filter(version_id__in=by_pk).order_by("reviewed_at"):
+        version = by_pk[review.version_id]
+        entries.append(
+            ChangeEntry(
+                key=f"{slug}:review:{version.version_id}:{review.clause}:{review.since.isoformat()}",
+                title=f"{review.clause} ({version.version_id}): the page was reworded on "
+                f"{review.since.isoformat()}, reviewed: {review.get_verdict_display().lower()}",
+                text=review.note,
+                day=review.since,
+                at=review.reviewed_at,
+                link=f"/sources/{slug}/{version.version_id}/{review.clause}/",
+            )
+        )
+    return sorted(entries, key=lambda e: e.at or _midnight(e.day), reverse=True)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)

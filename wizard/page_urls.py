@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import history, preview, steps
+from . import feeds, history, preview, steps
 
 urlpatterns = [
     path("", steps.start, name="start"),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<slug:slug>/check/", steps.check, name="check"),
     path("<slug:slug>/result/", steps.result, name="result"),
     path("<slug:slug>/preview/<int:pk>/", preview.preview_start, name="preview"),
+    path("<slug:slug>/changes.atom", feeds.PolicyChangesFeed(), name="changes_feed"),
 ]

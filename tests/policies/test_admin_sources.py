@@ -126,3 +126,24 @@ def test_a_finding_that_does_not_exist_cannot_be_reviewed(staff_client, seeded):
     )
 
     assert not DriftReview.objects.filter(clause="lc-hosting").exists()
+
+
+def test_a_draft_started_from_a_finding_lists_the_clause_and_rules_to_review(staff_client, seeded):
+    policy = Policy.objects.get(slug="claude-code")
+    version = policy.versions.get(effective_date="2026-02-18")
+
+    response = staff_client.post(
+        reverse("admin:policies_policy_drift", args=[policy.pk]),
+        {
+            "draft": "1",
+            "version": version.pk,
+            "clause": "auth-cloud-providers",
+            "since": "2026-03-18",
+        },
+    )
+
+    draft = policy.versions.get(status="draft")
+    assert response.status_code == 302
+    assert draft.based_on == version
+    assert "auth-cloud-providers" in draft.notes and "auth-bedrock.1" in draft.notes
+    assert draft.clauses.count() == version.clauses.count()

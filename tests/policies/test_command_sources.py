@@ -190,3 +190,23 @@ def test_check_sources_exits_2_on_bad_input(seeded, args, message):
 
     assert code == 2
     assert message in error and "errors" in json.loads(out)
+
+
+def test_a_finding_counts_the_saved_results_that_cite_the_clause(seeded, reworded):
+    from policies import catalog
+    from wizard.services import result_create
+
+    newest = catalog.version_by_id("claude-code", "2026-08-22")
+    bedrock = {"plan": "bedrock", "tool": "claude_code", "audience": "just_me", "phi": "no"}
+    result_create(version=newest, answers=bedrock)  # rests on lc-commercial-agreements
+    result_create(
+        version=newest,
+        answers={"plan": "pro", "tool": "claude_code", "audience": "just_me", "phi": "no"},
+    )
+    run("import_snapshot", "legal-and-compliance", str(reworded), "--date", "2026-09-01")
+
+    _, out, _ = run("check_sources", "claude-code", "--version", "2026-08-22", "--format", "json")
+
+    [finding] = json.loads(out)["findings"]
+    assert finding["clause"] == "lc-commercial-agreements"
+    assert finding["saved_results"] == 1
