@@ -372,7 +372,9 @@ def test_compare_lists_every_changed_answer_set_paged(admin_client, draft, monke
     second = admin_client.get(url + f"?with={draft.based_on_id}&page=2").content.decode()
 
     def listed(html):
-        return re.search(r'<div class="module" id="all-differences">.*?</table>', html, re.S)[0]
+        found = re.search(r'<div class="module" id="all-differences">.*?</table>', html, re.S)
+        assert found is not None
+        return found.group(0)
 
     assert "Every changed answer set (2)" in first and "Page 1 of 2" in first
     assert "Page 2 of 2" in second
