@@ -25,6 +25,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import (
@@ -54,6 +55,8 @@ from .models import (
 )
 
 PUBLISH_PERMISSION = "policies.publish_policyversion"
+# Changed answer sets listed per page on the compare page.
+COMPARE_PAGE_SIZE = 50
 # Saved results re-evaluated for an impact, newest first; enough to say "about how many".
 RESULTS_LIMIT = 20_000
 
@@ -865,11 +868,15 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             after: engine.Version | None = _compiled(version)
         except engine.PolicyError:
             after = None
+        impact = _impact_context(other, version, after, every=True)
+        differences = impact["impact"].differences if impact["impact"] else ()
+        page = Paginator(differences, COMPARE_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             **self._page_context(request, version, "Compare"),
             "others": others,
             "other": other,
-            **_impact_context(other, version, after),
+            "differences": page,
+            **impact,
         }
         return TemplateResponse(request, "admin/policies/policyversion/compare.html", context)
 
@@ -952,7 +959,11 @@ def _date_or_none(value: str | None) -> dt.date | None:
 
 
 def _impact_context(
-    before_row: PolicyVersion | None, after_row: PolicyVersion, after: engine.Version | None
+    before_row: PolicyVersion | None,
+    after_row: PolicyVersion,
+    after: engine.Version | None,
+    *,
+    every: bool = False,
 ) -> dict[str, Any]:
     """The changes from `before_row` to `after_row` and what they do to answers (reachable answer
     sets and the saved results of the policy)."""
@@ -964,7 +975,7 @@ def _impact_context(
         return {"changes": None, "impact": None, "results_impact": None}
     return {
         "changes": diffing.diff(before, after),
-        "impact": diffing.impact(before, after),
+        "impact": diffing.impact(before, after, every=every),
         "results_impact": saved_results_impact(after_row.policy, after),
     }
 

@@ -106,6 +106,8 @@ class Impact:
     not_comparable: int = 0  # answer sets only one of the versions can decide
     examples: tuple[Difference, ...] = field(default=())
     complete: bool = True  # False when a version had more than IMPACT_LIMIT answer sets
+    # Every changed answer set, when asked for (`impact(..., every=True)`; the compare page).
+    differences: tuple[Difference, ...] = field(default=(), compare=False)
 
     @property
     def items_changed(self) -> int:
@@ -252,14 +254,21 @@ def _limited(version: engine.Version, limit: int) -> tuple[list[dict[str, str]],
     return sets[:limit], len(sets) <= limit
 
 
-def impact(before: engine.Version, after: engine.Version, *, limit: int = IMPACT_LIMIT) -> Impact:
-    """How many reachable answer sets get another decision in `after` (see the module docstring)."""
+def impact(
+    before: engine.Version,
+    after: engine.Version,
+    *,
+    limit: int = IMPACT_LIMIT,
+    every: bool = False,
+) -> Impact:
+    """How many reachable answer sets get another decision in `after` (see the module docstring);
+    with `every`, each of them as well, in the order of `after`'s answer sets."""
     before_sets, before_complete = _limited(before, limit)
     after_sets, after_complete = _limited(after, limit)
     union: dict[frozenset[tuple[str, str]], dict[str, str]] = {}
     for answers in itertools.chain(after_sets, before_sets):
         union.setdefault(frozenset(answers.items()), answers)
-    tally = _Tally()
+    tally = _Tally(every=every)
     for answers in union.values():
         old, new = _decide(before, answers), _decide(after, answers)
         if old is None and new is None:
@@ -302,10 +311,11 @@ def answers_impact(
 
 
 class _Tally:
-    def __init__(self) -> None:
+    def __init__(self, *, every: bool = False) -> None:
         self.compared = self.changed = self.verdict_changed = self.not_comparable = 0
         self.verdict_examples: list[Difference] = []
         self.item_examples: list[Difference] = []
+        self.every: list[Difference] | None = [] if every else None
 
     def add(self, answers: Mapping[str, str], old: Summary, new: Summary) -> None:
         self.compared += 1
@@ -313,6 +323,8 @@ class _Tally:
             return
         self.changed += 1
         difference = Difference(dict(answers), old, new)
+        if self.every is not None:
+            self.every.append(difference)
         if difference.verdict_changed:
             self.verdict_changed += 1
             examples = self.verdict_examples
@@ -330,6 +342,7 @@ class _Tally:
             self.not_comparable,
             tuple(examples),
             complete,
+            tuple(self.every or ()),
         )
 
 

@@ -101,6 +101,12 @@ def test_an_admin_drafts_edits_a_row_and_publishes_with_a_later_date(
     )
     checked(page, checker, "draft fixed")
 
+    # Compare with the version in effect: the reason's old and new words, linked to the row.
+    page.get_by_role("link", name="Compare", exact=True).click()
+    expect(page.locator("#changes")).to_contain_text("Changed in the grid by the browser test.")
+    checked(page, checker, "compare")
+    page.goto(f"/admin/policies/policyversion/{draft.pk}/change/")
+
     # The row's situation: the rules of every table that decide along with it.
     page.locator(f'[id="row-{key}"]').get_by_role("link", name="Situation of rule 1").click()
     expect(page.locator("#content-main")).to_contain_text("decide along with it")

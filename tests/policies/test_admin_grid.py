@@ -359,3 +359,23 @@ def test_a_situation_is_not_flagged_once_its_rule_was_edited_too(admin_client, d
     response = admin_client.post(row_url(draft, "lazy-dog"), row_post(outcome="yes"), headers=HX)
 
     assert "is unchanged but now fires" not in response.content.decode()
+
+
+def test_compare_lists_every_changed_answer_set_paged(admin_client, draft, monkeypatch):
+    from policies import admin as policies_admin
+
+    monkeypatch.setattr(policies_admin, "COMPARE_PAGE_SIZE", 1)
+    Rule.objects.filter(version=draft, key__in=["no-fish", "lazy-dog"]).delete()
+    url = reverse("admin:policies_version_compare", args=[draft.pk])
+
+    first = admin_client.get(url).content.decode()
+    second = admin_client.get(url + f"?with={draft.based_on_id}&page=2").content.decode()
+
+    def listed(html):
+        found = re.search(r'<div class="module" id="all-differences">.*?</table>', html, re.S)
+        assert found is not None
+        return found.group(0)
+
+    assert "Every changed answer set (2)" in first and "Page 1 of 2" in first
+    assert "Page 2 of 2" in second
+    assert ("pet=fish" in listed(first)) != ("pet=fish" in listed(second))
