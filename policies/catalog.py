@@ -138,10 +138,7 @@ class VersionRef:
     effective_date: dt.date | None
     is_draft: bool
     notes: str  # what changed, in the admin's words
-
-    @property
-    def status(self) -> str:
-        return "draft" if self.is_draft else "published"
+    status: str = "published"  # "draft", "published" or "withdrawn" (a publish taken back)
 
     def __str__(self) -> str:
         label = self.version_id or "undated"
@@ -168,6 +165,7 @@ def ref(row: PolicyVersion) -> VersionRef:
         effective_date=row.effective_date,
         is_draft=row.is_draft,
         notes=row.notes,
+        status=str(row.status),
     )
 
 

@@ -196,7 +196,7 @@ class PolicyOut(Schema):
     title: str
     summary: str
     version: str = Field(..., description="The id of the version described below.")
-    status: Literal["draft", "published"]
+    status: Literal["draft", "published", "withdrawn"]
     in_effect: str | None = Field(
         ..., description="The id of the version in effect today; null if none has taken effect."
     )

@@ -79,3 +79,15 @@ def test_a_cache_that_is_down_leaves_the_ttl_in_charge(monkeypatch):
     assert catalog.version_in_effect("pets").pk == first.pk
     catalog.forget_published_versions()  # no error either
     assert catalog.version_in_effect("pets").pk == first.pk
+
+
+def test_a_withdrawn_version_is_out_of_effect_and_says_so():
+    from policies import services
+
+    first = small_policy()
+    newer = pet_version(first.policy, dt.date(2025, 6, 1))
+    services.version_withdraw(version=newer, by=None, because="Published by mistake.")
+
+    assert catalog.version_in_effect("pets", dt.date(2025, 7, 1)).pk == first.pk
+    assert catalog.version_by_pk(newer.pk, include_drafts=True).status == "withdrawn"
+    assert catalog.version_in_effect("pets").status == "published"
