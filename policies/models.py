@@ -69,6 +69,19 @@ class Policy(models.Model):
         return reverse("wizard:policy_start", args=[self.slug])
 
 
+def recorded_user() -> models.ForeignKey[Any, Any]:
+    """Who did something to a record (published, withdrew, created, recorded, reviewed): set by
+    the code that does it, never edited, kept (as empty) when the account is deleted."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
 class LockedQuerySet(models.QuerySet):
     """Bulk writes go around save(), so each checks the lock itself: every write the ORM can make
     (`update`, `delete`, `bulk_create`, `bulk_update`) is refused when a row it touches belongs, or
@@ -133,24 +146,10 @@ class PolicyVersion(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    published_by = recorded_user()
     notes = models.TextField(blank=True, help_text="What changed, in plain words.")
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    withdrawn_by = recorded_user()
     withdrawn_because = models.TextField(
         blank=True, editable=False, help_text="Why the version was withdrawn."
     )
@@ -164,15 +163,8 @@ class PolicyVersion(models.Model):
         help_text="The version this draft was copied from.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = recorded_user()
     objects = PolicyVersionQuerySet.as_manager()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["policy", "-effective_date"]
@@ -610,14 +602,7 @@ class Snapshot(models.Model):
         default=dict, blank=True, help_text="Where the text came from (a mirror and commit, a URL)."
     )
     note = models.TextField(blank=True, help_text="What changed from the copy before.")
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    recorded_by = recorded_user()
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -649,14 +634,7 @@ class DriftReview(models.Model):
         max_length=30, choices=Verdict.choices, default=Verdict.MEANING_UNCHANGED
     )
     note = models.TextField(help_text="What changed, and why the clause still holds.")
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    reviewed_by = recorded_user()
     reviewed_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
