@@ -155,7 +155,7 @@ class RecordOfDraft(LockedWhenPublished):
 class QuestionInline(LockedWhenPublished, admin.StackedInline):
     model = Question
     extra = 0
-    fields = ["order", "key", "text", "help", "error", "actionable", "shown_when"]
+    fields = ["order", "key", "text", "help", "error", "actionable", "change_cost", "shown_when"]
     show_change_link = True
 
 

@@ -109,6 +109,10 @@ class Question:
     # A choice the person can make (a plan, a tool), not a circumstance (who the users are):
     # only these are varied by "what would change this".
     actionable: bool = True
+    # What the person gives up by changing this answer (1 for a detail; more for what they came
+    # to do, such as the tool they use): among equally few edits, "what would change this" shows
+    # the changes of lowest total cost first, so it keeps the tool where it can.
+    change_cost: int = 1
     # The short message for an empty answer ("Choose how you get access"); empty: derived.
     error: str = ""
 

@@ -279,6 +279,7 @@ def _question(version: engine.Version, question: engine.Question) -> dict[str, A
         ),
         # Written only where it differs from the default (a question is actionable).
         **({} if question.actionable else {"actionable": False}),
+        **({} if question.change_cost == 1 else {"change_cost": question.change_cost}),
     }
 
 

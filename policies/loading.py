@@ -62,7 +62,17 @@ RECORD_KEYS = {
     "document": {"id", "title", "url", "other_urls", "kind", "snapshots"},
     "snapshot": {"date", "file", "text", "sha256", "note", "provenance"},
     "review": {"version", "clause", "since", "note"},
-    "question": {"id", "text", "help", "shown_when", "choices", "actionable", "error"} | SCOPE_KEYS,
+    "question": {
+        "id",
+        "text",
+        "help",
+        "shown_when",
+        "choices",
+        "actionable",
+        "change_cost",
+        "error",
+    }
+    | SCOPE_KEYS,
     "choice": {"id", "label", "help", "sensitive"} | SCOPE_KEYS,
     "outcome": {"id", "title", "text", "detail", "action"} | SCOPE_KEYS,
     "rule": {"id", "when", "then", "reason", "cite", "priority"} | SCOPE_KEYS,
@@ -546,6 +556,14 @@ def _flag(record: Mapping[str, Any], key: str, default: bool, where: str) -> boo
     return value
 
 
+def _change_cost(question: Mapping[str, Any], where: str) -> int:
+    value = question.get("change_cost", 1)
+    # bool is an int in Python: `change_cost: true` is a mistake, not a cost of 1.
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9:
+        raise SeedError(f"{where}: change_cost must be a whole number from 1 to 9")
+    return value
+
+
 def _expand(
     raw: Mapping[str, Any], version: VersionDoc, documents: Mapping[str, DocumentDoc]
 ) -> None:
@@ -579,6 +597,7 @@ def _expand(
                 "shown_when": q.get("shown_when"),
                 "choices": question_choices,
                 "actionable": _flag(q, "actionable", True, where),
+                "change_cost": _change_cost(q, where),
                 "error": str(q.get("error", "")).strip(),
                 "where": where,
             }
@@ -794,6 +813,7 @@ def to_engine(slug: str, version: VersionDoc) -> engine.Version:
                     choices=tuple(engine.Choice(**c) for c in q["choices"]),
                     shown_when=tuple(engine.conjunction(alt) for alt in q["shown_when"]),
                     actionable=q["actionable"],
+                    change_cost=q["change_cost"],
                     error=q["error"],
                 )
                 for q in version.questions

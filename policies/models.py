@@ -14,7 +14,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -339,6 +344,13 @@ class Question(VersionRecord):
         default=True,
         help_text="A choice the person can make (a plan, a tool), not a circumstance (who the "
         "users are, health data): only these are varied by “what would change this”.",
+    )
+    change_cost = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(9)],
+        help_text="What a person gives up by changing this answer, 1 to 9: 1 for a detail, more "
+        "for what they came to do (the tool they use). Among equally few changes, “what would "
+        "change this” shows those of lowest total cost first.",
     )
     error = models.CharField(
         max_length=200,

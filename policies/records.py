@@ -62,6 +62,7 @@ def build_by_pk(pk: int, *, policy: str, version_id: str) -> engine.Version:
                 ),
                 shown_when=tuple(engine.conjunction(alt) for alt in q.shown_when),
                 actionable=q.actionable,
+                change_cost=q.change_cost,
                 error=q.error,
             )
             for q in questions
@@ -132,6 +133,7 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
             order=order,
             shown_when=[engine.conditions_in_order(values, alt) for alt in q.shown_when],
             actionable=q.actionable,
+            change_cost=q.change_cost,
             error=q.error,
         )
         for order, q in enumerate(values.questions)

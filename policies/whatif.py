@@ -21,10 +21,11 @@ Semantics:
   or settled.
 - Smallest first: fewest edits, then the least strict verdict (verdict outcomes are ordered
   strictest first), then question order, then choice order. `preferred_changes` then puts first,
-  among equally few edits, the changes that keep more of the earlier answers (the plan, the
-  tool). Changes to the same questions with the same verdict whose choices form a cross product
-  are one change with `alternatives` ("plan: Bedrock, Vertex or Foundry"), so three ways of
-  picking a plan do not crowd out another question.
+  among equally few edits, the changes of lowest total `change_cost` (data: what a person gives
+  up by changing that answer, such as the tool they came to use), then those that keep more of
+  the earlier answers. Changes to the same questions with the same verdict whose choices form a
+  cross product are one change with `alternatives` ("plan: Bedrock, Vertex or Foundry"), so
+  three ways of picking a plan do not crowd out another question.
 - Cost: before a candidate is evaluated, the rules (as bitmasks, built once per version) rule
   out most candidates that cannot give another verdict, and pairs are tried one target verdict
   at a time, least strict first, stopping once no untried pair could enter the result. Both only
@@ -106,12 +107,20 @@ def preferred_changes(
     version: engine.Version, answers: Mapping[str, str], *, limit: int = 3
 ) -> tuple[Change, ...]:
     """The changes to show a person: of the smallest changes (twice `limit` of them), those with
-    fewest edits first and, among equally few, the one whose first edit comes latest in the flow,
-    since it keeps what the earlier questions settled (the plan, the tool) and changes a detail."""
+    fewest edits first; among equally few, the lowest total `change_cost` of the questions they
+    edit (the policy's data says that changing the tool costs a person more than changing the
+    plan), then the one whose first edit comes latest in the flow, since it keeps what the
+    earlier questions settled and changes a detail."""
     position = {q.key: i for i, q in enumerate(version.questions)}
+    cost = {q.key: q.change_cost for q in version.questions}
     found = what_would_change(version, answers, limit=2 * limit)
     ranked = sorted(
-        found, key=lambda change: (len(change.edits), -position[change.edits[0].question])
+        found,
+        key=lambda change: (
+            len(change.edits),
+            sum(cost[edit.question] for edit in change.edits),
+            -position[change.edits[0].question],
+        ),
     )
     return tuple(ranked[:limit])
 

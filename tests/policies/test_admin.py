@@ -57,6 +57,7 @@ def test_a_draft_question_can_be_edited_in_the_admin(staff_client):
         "help": "",
         "order": 0,
         "shown_when": "[]",
+        "change_cost": 1,
         "choices-TOTAL_FORMS": 0,
         "choices-INITIAL_FORMS": 0,
         "choices-MIN_NUM_FORMS": 0,
@@ -67,6 +68,29 @@ def test_a_draft_question_can_be_edited_in_the_admin(staff_client):
     question.refresh_from_db()
     assert question.text == "Which animal?"
     assert PolicyVersion.objects.get(pk=draft.pk).is_draft
+
+
+def test_a_change_cost_out_of_range_is_a_form_error(staff_client):
+    draft = PolicyVersionFactory()
+    question = QuestionFactory(version=draft, key="pet", text="Which pet?")
+    url = reverse("admin:policies_question_change", args=[question.pk])
+    data = {
+        "version": draft.pk,
+        "key": "pet",
+        "text": "Which pet?",
+        "order": 0,
+        "shown_when": "[]",
+        "change_cost": 10,
+        "choices-TOTAL_FORMS": 0,
+        "choices-INITIAL_FORMS": 0,
+        "choices-MIN_NUM_FORMS": 0,
+        "choices-MAX_NUM_FORMS": 1000,
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "less than or equal to 9" in response.context["adminform"].form.errors["change_cost"][0]
+    question.refresh_from_db()
+    assert question.change_cost == 1
 
 
 def test_a_bad_condition_is_refused_with_a_message_naming_the_question(staff_client):

@@ -32,6 +32,7 @@ def data_for(kind, version, n=""):
             "help": "",
             "order": 9,
             "shown_when": "[]",
+            "change_cost": 1,
             "choices-TOTAL_FORMS": 0,
             "choices-INITIAL_FORMS": 0,
         },

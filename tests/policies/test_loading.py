@@ -42,6 +42,9 @@ rules:
 """
 
 
+bad_cost = "change_cost must be a whole number from 1 to 9"
+
+
 def load(text=MINIMAL, **kwargs):
     return policy_load(document=parse_document(yaml.safe_load(text)), **kwargs)
 
@@ -149,6 +152,10 @@ def test_the_loaded_version_evaluates_like_the_document():
         (('then: {verdict: "no"}', "then: {verdict: maybe}"), "'maybe' is not an outcome"),
         (("{id: 2025-06-01", "{id: 2025-01-01"), "share an effective date"),
         (("{id: ok,", "{id: no-fish,"), "duplicate rule id 'no-fish'"),
+        *(
+            (("text: Which pet?", f"text: Which pet?\n    change_cost: {bad}"), bad_cost)
+            for bad in ("0", "10", "true", "'3'", "1.5")
+        ),
     ],
 )
 def test_a_bad_document_is_refused_whole(change, message):

@@ -1,6 +1,7 @@
 """What would change a result: on hand-built versions, on random ones, and on the seeded policy,
 against a brute-force reference that re-derives every change from `engine.evaluate`."""
 
+import dataclasses
 import gc
 import itertools
 import random
@@ -468,3 +469,43 @@ def test_the_preferred_change_keeps_the_plan_and_tool_when_a_detail_will_do():
         "our_account",
         "users_api_keys",
     }
+
+
+def test_a_costlier_question_is_changed_last_among_equally_few_edits():
+    version = make_version(PET_RULES)
+    answers = {"pet": "dog", "walks": "no", "indoors": "yes"}
+    # Equal costs: the later question (a detail) comes first, keeping the pet.
+    assert [keys_of(c) for c in whatif.preferred_changes(version, answers)][:2] == [
+        {"walks": "yes"},
+        {"pet": "cat"},
+    ]
+    walks_matter = dataclasses.replace(
+        version,
+        questions=tuple(
+            dataclasses.replace(q, change_cost=3) if q.key == "walks" else q
+            for q in version.questions
+        ),
+    )
+    assert [keys_of(c) for c in whatif.preferred_changes(walks_matter, answers)] == [
+        {"pet": "cat"},
+        {"pet": "fish"},
+        {"walks": "yes"},
+    ]
+
+
+def test_the_preferred_change_for_a_subscription_in_another_tool_keeps_the_tool():
+    version = seeded_versions()[NEWEST]
+    opencode_on_max = {
+        "plan": "max",
+        "tool": "third_party_tool",
+        "audience": "just_me",
+        "phi": "no",
+    }
+    assert engine.evaluate(version, opencode_on_max).verdict.key == "not_allowed"
+    first = whatif.preferred_changes(version, opencode_on_max)[0]
+    assert set(keys_of(first)) == {"plan"}
+    assert first.verdict.key == "allowed"
+    changed_tool = [
+        c for c in whatif.preferred_changes(version, opencode_on_max) if "tool" in keys_of(c)
+    ]
+    assert changed_tool, "changing the tool is still offered, after the plan"
