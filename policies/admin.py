@@ -13,6 +13,7 @@ clauses, rules, scenarios) offer only drafts, and report refusals as messages.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -146,6 +147,14 @@ class RecordOfDraft(LockedWhenPublished):
             return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         except VersionLockedError as error:
             return self._refused(request, error)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        # A clause or rule edited on its own page clears its item of the draft's checklist.
+        version = form.instance.owning_version()
+        if version is not None and version.is_draft:
+            with contextlib.suppress(engine.PolicyError):
+                services.review_items_sync(version=version, by=request.user)
 
     def _refused(self, request: HttpRequest, error: ValidationError) -> HttpResponse:
         self.message_user(request, " ".join(error.messages), messages.ERROR)  # type: ignore[attr-defined]
@@ -532,6 +541,11 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             path("<int:pk>/withdraw/", view(self.withdraw_view), name="policies_version_withdraw"),
             path("<int:pk>/compare/", view(self.compare_view), name="policies_version_compare"),
             path("<int:pk>/flow.svg", view(self.flow_view), name="policies_version_flow"),
+            path(
+                "<int:pk>/review/confirm/",
+                view(self.review_confirm_view),
+                name="policies_review_confirm",
+            ),
             path("<int:pk>/rules/", view(self.rules_view), name="policies_version_rules"),
             path("<int:pk>/rules/add/", view(self.rule_add_view), name="policies_version_rule_add"),
             path(
@@ -582,6 +596,11 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             "report": report,
             "change_url": reverse("admin:policies_policyversion_change", args=[version.pk]),
             "grids": SimpleLazyObject(lambda: authoring["grids"]),
+            "review_items": SimpleLazyObject(lambda: authoring["review_items"]),
+            "review_open": SimpleLazyObject(lambda: authoring["review_open"]),
+            "review_rule_keys": SimpleLazyObject(lambda: authoring["review_rule_keys"]),
+            "review_clause_keys": SimpleLazyObject(lambda: authoring["review_clause_keys"]),
+            "review_confirm_url": reverse("admin:policies_review_confirm", args=[version.pk]),
             "questions": SimpleLazyObject(lambda: authoring["questions"]),
             "rules_url": admin_grid.rules_url(version),
             "editable": SimpleLazyObject(lambda: authoring["editable"]),
@@ -631,6 +650,8 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
 
     def _report_message(self, request: HttpRequest, version: PolicyVersion) -> None:
         report = services.version_report(version=version)
+        if report.version is not None:
+            services.review_items_sync(version=version, by=request.user, built=report.version)
         level = messages.WARNING if report.blocks_publishing else messages.INFO
         self.message_user(request, report.summary(), level)
 
@@ -674,6 +695,9 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:policies_policyversion_change", args=[pk]) + "#table-verdict"
         )
+
+    def review_confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return admin_grid.review_confirm_view(request, self, pk)
 
     def situation_view(self, request: HttpRequest, pk: int, key: str) -> HttpResponse:
         return admin_grid.situation_view(request, self, pk, key)

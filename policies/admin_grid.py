@@ -23,6 +23,7 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_htmx.http import reswap, retarget
@@ -33,6 +34,7 @@ from .models import (
     Clause,
     Outcome,
     PolicyVersion,
+    ReviewItem,
     Rule,
     Scenario,
     VersionLockedError,
@@ -75,9 +77,21 @@ def authoring_context(
     editable: bool,
     answers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What the authoring section renders: the report, the simulate panel and a grid per table."""
+    """What the authoring section renders: the report, the checklist of items to review (a
+    draft made from drift findings), the simulate panel and a grid per table."""
     built = report.version
+    review = list(
+        ReviewItem.objects.filter(version=version).select_related("cleared_by").order_by("pk")
+    )
     return {
+        "review_items": review,
+        "review_open": sum(1 for item in review if item.is_open),
+        # The rows and clauses still to review, marked where they are listed.
+        "review_rule_keys": {i.key for i in review if i.is_open and i.kind == ReviewItem.Kind.RULE},
+        "review_clause_keys": {
+            i.key for i in review if i.is_open and i.kind == ReviewItem.Kind.CLAUSE
+        },
+        "review_confirm_url": reverse("admin:policies_review_confirm", args=[version.pk]),
         "version": version,
         "report": report,
         "grids": grid.grids(built, report.findings, answers) if built is not None else [],
@@ -233,6 +247,8 @@ def _after_write(
     """After any write: htmx gets the authoring section afresh (checks re-run), a browser
     without JavaScript goes back to the version's page at the row."""
     report = services.version_report(version=version)
+    if report.version is not None:
+        services.review_items_sync(version=version, by=request.user, built=report.version)
     if is_htmx(request):
         response = TemplateResponse(
             request,
@@ -605,3 +621,25 @@ def _form_response(
             **context,
         },
     )
+
+
+def review_confirm_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
+    """POST item=<pk>: an item of the draft's checklist confirmed unchanged (who and when)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    version = _draft_or_refuse(request, model_admin, pk)
+    if not _may_edit(request, model_admin, version):
+        return _locked(request, model_admin, version)
+    item = get_object_or_404(ReviewItem, version=version, pk=request.POST.get("item") or 0)
+    try:
+        services.review_item_confirm(item=item, by=request.user)
+    except services.ReviewRefused as exc:
+        model_admin.message_user(request, str(exc), messages.ERROR)
+    if is_htmx(request):
+        report = services.version_report(version=version)
+        response = TemplateResponse(
+            request, TEMPLATE + "#authoring", authoring_context(version, report, editable=True)
+        )
+        response["HX-Reswap"] = "outerHTML show:#review-items:top"
+        return response
+    return HttpResponseRedirect(change_url(version) + "#review-items")

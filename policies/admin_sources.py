@@ -5,6 +5,7 @@ meaning unchanged" (who and when recorded)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django import forms
@@ -202,7 +203,13 @@ def drift_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> 
         "title": f"Drift of the pages {policy} quotes",
         "policy": policy,
         "findings": [(finding, pks.get(finding.version)) for finding in findings],
+        "versions_with_findings": [
+            (f"{policy.slug} {label}", pks[label], count)
+            for label, count in Counter(f.version for f in findings).items()
+            if label in pks
+        ],
         "may_review": request.user.has_perm("policies.add_driftreview"),
+        "may_draft": request.user.has_perm("policies.add_policyversion"),
     }
     return TemplateResponse(request, "admin/policies/policy/drift.html", context)
 
@@ -210,32 +217,32 @@ def drift_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int) -> 
 def _draft_from_finding(
     model_admin: admin.ModelAdmin, request: HttpRequest, policy: Policy
 ) -> HttpResponse:
-    """A new draft copied from the finding's version, its notes listing the clause and the rules
-    to review against the page's new text; publishing it goes through the usual checks."""
+    """A new draft copied from the finding's version (or, without a clause named, from all the
+    findings of that version) whose checklist holds each affected clause and every rule citing
+    it, to review against the page's new text; publishing waits until each is cleared."""
     if not request.user.has_perm("policies.add_policyversion"):
         raise PermissionDenied
     version = get_object_or_404(PolicyVersion, policy=policy, pk=request.POST.get("version", ""))
-    found = [
-        f
-        for f in catalog.drift_findings(policy.slug, version.version_id)
-        if f.clause == request.POST.get("clause")
-        and f.since.isoformat() == request.POST.get("since")
-    ]
+    found = catalog.drift_findings(policy.slug, version.version_id)
+    if request.POST.get("clause"):
+        found = [
+            f
+            for f in found
+            if f.clause == request.POST.get("clause")
+            and f.since.isoformat() == request.POST.get("since")
+        ]
     if not found:
         model_admin.message_user(request, "That finding is not known.", messages.ERROR)
         return HttpResponseRedirect(reverse("admin:policies_policy_drift", args=[policy.pk]))
-    finding = found[0]
-    draft = services.version_copy(version=version, by=request.user)
-    draft.notes = (
-        f"To review: the page {finding.document} no longer holds clause {finding.clause} "
-        f"({finding.status} since {finding.since.isoformat()}). Check the clause's quote against "
-        f"the new copy, and the rules that cite it: {', '.join(finding.rules)}."
-    )
-    draft.save()
+    draft = services.draft_from_findings(version=version, findings=found, by=request.user)
+    items = draft.review_items.count()
     model_admin.message_user(
         request,
-        f"Made a new draft from {version} listing {finding.clause} and "
-        f"{len(finding.rules)} rule(s) to review.",
+        f"Made a new draft from {version} with {items} item{'s' if items != 1 else ''} to "
+        f"review ({', '.join(sorted({f.clause for f in found}))} and the rules citing them); "
+        "each is cleared when edited or confirmed unchanged.",
         messages.SUCCESS,
     )
-    return HttpResponseRedirect(reverse("admin:policies_policyversion_change", args=[draft.pk]))
+    return HttpResponseRedirect(
+        reverse("admin:policies_policyversion_change", args=[draft.pk]) + "#review-items"
+    )

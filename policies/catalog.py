@@ -830,7 +830,7 @@ def reworded(version: VersionRef) -> dict[str, list[dict[str, str]]]:
     shown: dict[str, list[dict[str, str]]] = {}
     for (clause, since), review in sorted(reviews(version).items()):
         shown.setdefault(clause, []).append(
-            {"since": since.isoformat(), "verdict": review.verdict.lower()}
+            {"since": since.isoformat(), "verdict": review.verdict.lower(), "note": review.note}
         )
     ttl = settings.POLICY_VERSIONS_CACHE_SECONDS
     if ttl > 0 and not version.is_draft:

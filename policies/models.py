@@ -661,6 +661,61 @@ class DriftReview(models.Model):
         return f"{self.version} {self.clause} since {self.since.isoformat()}"
 
 
+class ReviewItem(VersionRecord):
+    """A clause of a draft, or a rule citing it, to review because the page the clause quotes
+    changed (a drift finding of the version the draft was copied from). Cleared when the draft
+    changes it (`services.review_items_sync`, on every admin save and before publishing) or when
+    an admin confirms it unchanged; publishing is refused while one is open. A record of the
+    draft: never copied into a further draft, and frozen with the version once published."""
+
+    class Kind(models.TextChoices):
+        CLAUSE = "clause", "Clause"
+        RULE = "rule", "Rule"
+
+    class Cleared(models.TextChoices):
+        OPEN = "", "Open"
+        EDITED = "edited", "Edited in the draft"
+        CONFIRMED = "confirmed", "Confirmed unchanged"
+
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="review_items"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=120, help_text="The clause's or the rule's id.")
+    # The finding that caused it, as `check_sources` reported it when the draft was made.
+    clause = models.CharField(max_length=80, help_text="The clause whose page changed.")
+    finding_version = models.CharField(
+        max_length=40, help_text="The version whose quote no longer holds."
+    )
+    status = models.CharField(max_length=20, help_text="changed, missing or not_in_force.")
+    since = models.DateField(help_text="The first copy of the page that no longer holds it.")
+    closest = models.TextField(blank=True, help_text="The page's closest passage on that date.")
+    similarity = models.FloatField(default=0.0)
+    # What the clause or rule said when the draft was made; a save that changes it clears it.
+    as_made = models.JSONField(default=dict, editable=False)
+    cleared = models.CharField(max_length=10, choices=Cleared.choices, blank=True, default="")
+    cleared_by = recorded_user()
+    cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["version", "clause", "kind", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "kind", "key", "clause"], name="one_review_item_per_finding"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display().lower()} {self.key}"
+
+    def owning_version(self) -> PolicyVersion:
+        return self.version
+
+    @property
+    def is_open(self) -> bool:
+        return not self.cleared
+
+
 class Scenario(models.Model):
     """A test case: answers, and what the decision must (and must not) contain.
 

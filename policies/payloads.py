@@ -223,20 +223,38 @@ def snapshot_payload(
 def with_reviewed_drift(
     snapshot: Mapping[str, Any], reworded: Mapping[str, list[dict[str, str]]]
 ) -> dict[str, Any]:
-    """A copy of the snapshot whose clauses carry `reworded`: the reviewed drift of each clause
-    ({"since", "verdict"}), for the line "the page was reworded on DATE (reviewed: …)". What the
-    clause cites is not touched."""
+    """A copy of the snapshot (or decision payload) whose every clause carries `reworded`: null,
+    or the reviewed rewording of its page, `{"on", "reviewed", "verdict", "note"}`, for the line
+    "the page was reworded on DATE (reviewed: meaning unchanged)". `reworded` is
+    `catalog.reworded`: per clause, its reviewed drift findings by date.
+
+    Added when a result is shown, never stored with it: a saved result keeps its clauses exactly
+    as they were cited, and a review is a later fact about the page, not part of the citation. A
+    result saved before a review (or one pinned to a version reviewed since) must say so when it
+    is read, so the lookup is live. Nothing else of the clause is touched."""
     shown = copy.deepcopy(dict(snapshot))
-    if not reworded:
-        return shown
     items = [shown.get("verdict_detail")] + [
         item for table in engine.LIST_TABLES for item in shown.get(table) or []
     ]
-    for item in items:
-        for clause in (item or {}).get("clauses") or []:
-            if clause.get("id") in reworded:
-                clause["reworded"] = reworded[clause["id"]]
+    clauses = [clause for item in items for clause in (item or {}).get("clauses") or []]
+    for clause in clauses + list(shown.get("security_links") or []):
+        clause["reworded"] = rewording_payload(reworded.get(clause.get("id", "")) or [])
     return shown
+
+
+def rewording_payload(reviews: list[dict[str, str]]) -> dict[str, Any] | None:
+    """The first reviewed rewording: `since` is the first copy of the page without the quote, so
+    from that day on the page no longer says it; a later date is only found when the quote came
+    back in between, and the first is the one a person needs to know about."""
+    if not reviews:
+        return None
+    first = min(reviews, key=lambda review: review["since"])
+    return {
+        "on": first["since"],
+        "reviewed": True,
+        "verdict": first["verdict"],
+        "note": first.get("note", ""),
+    }
 
 
 def payload_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from .models import (
     DriftReview,
     Policy,
     PolicyVersion,
+    ReviewItem,
     Scenario,
     Snapshot,
     SourceDocument,
@@ -202,6 +203,9 @@ def version_publish(
         raise PublishRefused(
             "Say in a few words what changed in this version.", code="required", field="notes"
         )
+    # Edits made where no admin save saw them (the shell, say) clear their items too.
+    with contextlib.suppress(VersionLockedError, engine.PolicyError):
+        review_items_sync(version=version, by=by)
     with transaction.atomic():
         # Waits here while another publish of this policy is under way.
         list(Policy.objects.select_for_update().filter(pk=version.policy_id).values_list("pk"))
@@ -230,6 +234,20 @@ def version_publish(
                     code="into_the_past",
                     field="effective_date",
                 )
+        # Blocked, not warned: the draft exists to have these read against the page's new
+        # text, and publishing unread items would present a quote the page no longer holds as
+        # checked. Confirming one unchanged is a click, so the block costs little.
+        still_open = list(ReviewItem.objects.filter(version=row, cleared=ReviewItem.Cleared.OPEN))
+        if still_open:
+            named = ", ".join(str(item) for item in still_open[:5])
+            more = f" and {len(still_open) - 5} more" if len(still_open) > 5 else ""
+            raise PublishRefused(
+                f"{_count(len(still_open), 'item')} to review "
+                f"{'is' if len(still_open) == 1 else 'are'} still open ({named}{more}): edit "
+                f"{'it' if len(still_open) == 1 else 'them'} in the draft, or confirm "
+                f"{'it' if len(still_open) == 1 else 'them'} unchanged on the draft's page.",
+                code="open_review_items",
+            )
         report = version_report(version=row, effective_date=effective_date)
         if report.build_error:
             raise PublishRefused(
@@ -482,3 +500,104 @@ def drift_review(
     catalog.forget_published_versions()
     transaction.on_commit(catalog.forget_published_versions)
     return review
+
+
+# --- review of a draft made from drift findings -----------------------------------------------
+
+
+def draft_from_findings(
+    *, version: PolicyVersion, findings: list[catalog.DriftFinding], by: Any = None
+) -> PolicyVersion:
+    """A new draft copied from `version` whose items to review are each finding's clause and
+    every rule citing it, each with the finding that caused it. The copy's records and the
+    items are written together, or neither is."""
+    if not findings:
+        raise ReviewRefused("Choose at least one drift finding to start a draft from.")
+    with transaction.atomic():
+        draft = version_copy(version=version, by=by)
+        built = catalog.compiled(catalog.ref(draft))
+        items: dict[tuple[str, str, str], ReviewItem] = {}
+        for finding in findings:
+            wanted = [(ReviewItem.Kind.CLAUSE, finding.clause)]
+            wanted += [(ReviewItem.Kind.RULE, key) for key in finding.rules]
+            for kind, key in wanted:
+                values = _review_values(built, kind, key)
+                if values is None or (kind, key, finding.clause) in items:
+                    continue
+                items[kind, key, finding.clause] = ReviewItem(
+                    version=draft,
+                    kind=kind,
+                    key=key,
+                    clause=finding.clause,
+                    finding_version=finding.version,
+                    status=finding.status,
+                    since=finding.since,
+                    closest=finding.closest,
+                    similarity=finding.similarity,
+                    as_made=values,
+                )
+        ReviewItem.objects.bulk_create(items.values())
+        listed = "; ".join(
+            f"{f.clause} ({f.status} since {f.since.isoformat()}; rules {', '.join(f.rules)})"
+            for f in findings
+        )
+        draft.notes = f"To review against the pages' new text (the checklist): {listed}."
+        draft.save(update_fields=["notes"])
+    return draft
+
+
+def _review_values(built: engine.Version, kind: str, key: str) -> dict[str, Any] | None:
+    """What an edit of the item changes: a clause's quote and the date of the copy it quotes;
+    a rule's conditions, outcome, reason and clauses (not its place in the table: moving a rule
+    says nothing about its words). None when the draft no longer has it."""
+    if kind == ReviewItem.Kind.CLAUSE:
+        clause = built.clause(key)
+        return None if clause is None else {"quote": clause.quote, "version": clause.version}
+    rule = next((r for r in built.rules if r.key == key), None)
+    if rule is None:
+        return None
+    return {
+        "conditions": {q: sorted(choices) for q, choices in sorted(rule.conditions)},
+        "outcome": [rule.table, rule.outcome],
+        "reason": rule.reason,
+        "clauses": sorted(rule.clauses),
+    }
+
+
+def review_items_sync(
+    *, version: PolicyVersion, by: Any = None, built: engine.Version | None = None
+) -> list[ReviewItem]:
+    """Clear the open items of a draft that the draft has changed (or removed) since it was
+    made, recording who saved it and when; the items cleared. One query when none is open."""
+    still_open = list(ReviewItem.objects.filter(version=version, cleared=ReviewItem.Cleared.OPEN))
+    if not still_open:
+        return []
+    if built is None:
+        built = catalog.compiled(catalog.ref(version))
+    now = timezone.now()
+    edited = []
+    for item in still_open:
+        if _review_values(built, item.kind, item.key) != item.as_made:
+            item.cleared = ReviewItem.Cleared.EDITED
+            item.cleared_by = by if getattr(by, "pk", None) else None
+            item.cleared_at = now
+            edited.append(item)
+    if edited:
+        ReviewItem.objects.bulk_update(edited, ["cleared", "cleared_by", "cleared_at"])
+    return edited
+
+
+def review_item_confirm(*, item: ReviewItem, by: Any) -> ReviewItem:
+    """An admin read the item against the page's new text and found nothing to change: cleared
+    as "confirmed unchanged", with who and when. Refused once cleared, or once published."""
+    with transaction.atomic():
+        row = ReviewItem.objects.select_for_update().select_related("version").get(pk=item.pk)
+        if not row.version.is_draft:
+            raise ReviewRefused(f"{row.version} is published; its review is closed.")
+        if not row.is_open:
+            raise ReviewRefused(f"{row} is already cleared ({row.get_cleared_display().lower()}).")
+        row.cleared = ReviewItem.Cleared.CONFIRMED
+        row.cleared_by = by if getattr(by, "pk", None) else None
+        row.cleared_at = timezone.now()
+        row.save(update_fields=["cleared", "cleared_by", "cleared_at"])
+    return row

@@ -26,7 +26,7 @@ from ninja.responses import NinjaJSONEncoder
 from pydantic import ConfigDict, StrictBool, WithJsonSchema
 
 from policies import catalog, engine
-from policies.payloads import decision_payload
+from policies.payloads import decision_payload, with_reviewed_drift
 
 from .models import find_result
 from .services import result_create
@@ -106,6 +106,15 @@ ALLOWED = {
 }
 
 
+class RewordedOut(Schema):
+    on: dt.date = Field(..., description="The first copy of the page without the quote.")
+    reviewed: bool = Field(..., description="An admin read the new text (always true here).")
+    verdict: str = Field(
+        ..., description='What the review found, e.g. "reworded, meaning unchanged".'
+    )
+    note: str = Field(..., description="The reviewer's note: what changed, why the clause holds.")
+
+
 class ClauseOut(Schema):
     id: str
     quote: str
@@ -118,6 +127,11 @@ class ClauseOut(Schema):
     )
     snapshot_url: str | None = Field(
         None, description="The path of the stored copy quoted (the quote highlighted)."
+    )
+    reworded: RewordedOut | None = Field(
+        None,
+        description="The page was reworded after it was quoted and an admin reviewed it; "
+        "null otherwise. Looked up when the result is read, not stored with it.",
     )
 
 
@@ -243,10 +257,13 @@ def evaluate(request: HttpRequest, slug: str, payload: EvaluateIn) -> Any:
         )
     saved, secret = result_create(version=version, answers=decision.answers)
     return {
-        **decision_payload(
-            version,
-            decision,
-            result_url=request.build_absolute_uri(saved.get_absolute_url()),
+        **with_reviewed_drift(
+            decision_payload(
+                version,
+                decision,
+                result_url=request.build_absolute_uri(saved.get_absolute_url()),
+            ),
+            catalog.reworded(version),
         ),
         # Shown once, to whoever saved it: the only way to revoke the link later.
         "revoke_url": request.build_absolute_uri(
@@ -266,13 +283,17 @@ def _evaluation_response(
     the same published version always give the same JSON (`as_of` only picks the version), so
     it is rendered once per process and reused: building and encoding the 5 to 45 KB is most
     of the work of an evaluation."""
-    # Keyed on everything the payload shows of the version (its pk alone would outlive a rename).
-    identity = orjson.dumps([version.pk, version.policy.slug, sorted(answers.items())])
+    # Keyed on everything the payload shows of the version (its pk alone would outlive a rename),
+    # and on its reviewed rewordings, which a review adds to a published version.
+    reworded = catalog.reworded(version)
+    identity = orjson.dumps([version.pk, version.policy.slug, sorted(answers.items()), reworded])
     key = f"evaluate:{hashlib.md5(identity, usedforsecurity=False).hexdigest()}"
     content = caches["rendered"].get_or_set(
         key,
         lambda: api.renderer.render(
-            request, decision_payload(version, decision, result_url=None), response_status=200
+            request,
+            with_reviewed_drift(decision_payload(version, decision, result_url=None), reworded),
+            response_status=200,
         ),
         timeout=None,
     )
@@ -297,8 +318,10 @@ def result_show(request: HttpRequest, token: str) -> HttpResponse:
             request, {"token": f"This result was {why} and is no longer available."}, 410
         )
     else:
+        # As cited when saved, plus the reviewed rewordings known now (see `with_reviewed_drift`).
+        reworded = catalog.reworded(found.version_ref)
         snapshot = {
-            **found.public_snapshot,
+            **with_reviewed_drift(found.public_snapshot, reworded),
             "result_url": request.build_absolute_uri(found.get_absolute_url()),
             # The re-check chain: the result this one re-checked, and its newest re-check.
             **found.links(request.build_absolute_uri),

@@ -159,8 +159,10 @@ def result_download(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     found = _find_result(token)
     if found.is_gone():
         return _gone(request, found)
+    # As cited when saved, plus the reviewed rewordings known now (see `with_reviewed_drift`).
+    reviewed = with_reviewed_drift(found.public_snapshot, catalog.reworded(found.version_ref))
     snapshot = {
-        **found.public_snapshot,
+        **reviewed,
         "result_url": request.build_absolute_uri(found.get_absolute_url()),
         "version_url": request.build_absolute_uri(
             reverse(

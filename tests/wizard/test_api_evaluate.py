@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from policies import engine
 from policies.catalog import compiled
-from policies.payloads import decision_payload
+from policies.payloads import decision_payload, with_reviewed_drift
 from tests.factories import (
     ChoiceFactory,
     ClauseFactory,
@@ -99,6 +99,7 @@ def test_each_list_item_has_its_text_and_cited_clauses(client):
             "document": None,
             "later_statement_reason": "",
             "live_url": "https://example.com/terms#:~:text=The%20quoted%20words",
+            "reworded": None,
         }
     ]
 
@@ -185,7 +186,9 @@ def test_a_repeated_evaluation_is_the_same_json_in_any_answer_order(client):
     again = evaluate(client, {"answers": dict(reversed(answers.items()))})  # reused
     other = evaluate(client, {"answers": {"pet": "dog", "walks": "yes"}})
 
-    fresh = decision_payload(version, engine.evaluate(compiled(version), answers))
+    fresh = with_reviewed_drift(
+        decision_payload(version, engine.evaluate(compiled(version), answers)), {}
+    )
     assert first.json() == again.json() == fresh
     assert other.json()["verdict"] == "yes" != first.json()["verdict"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from policies import catalog
-from policies.payloads import decision_payload
+from policies.payloads import decision_payload, with_reviewed_drift
 
 BAD_INPUT = 2
 
@@ -39,7 +39,12 @@ class Command(BaseCommand):
             self.print_json({"errors": exc.errors})
             # Not CommandError: that writes plain text to stderr, and callers parse stdout.
             raise SystemExit(BAD_INPUT) from None
-        self.print_json(decision_payload(evaluation.version, evaluation.decision))
+        self.print_json(
+            with_reviewed_drift(
+                decision_payload(evaluation.version, evaluation.decision),
+                catalog.reworded(evaluation.version),
+            )
+        )
 
     def print_json(self, payload: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(payload, indent=2))
