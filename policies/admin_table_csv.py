@@ -151,7 +151,6 @@ def import_view(request: HttpRequest, model_admin: Any, pk: int, table: str) -> 
             "table_label": label,
             "export_url": export_url(version, table),
             "editable": version.is_draft,
-            "max_bytes": MAX_UPLOAD_BYTES,
         },
     )
 
