@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 
-from . import admin_grid, admin_sources, catalog, diffing, engine, flow, services
+from . import admin_grid, admin_sources, admin_table_csv, catalog, diffing, engine, flow, services
 from .models import (
     Choice,
     Clause,
@@ -557,6 +557,16 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
                 view(self.save_scenario_view),
                 name="policies_save_scenario",
             ),
+            path(
+                "<int:pk>/tables/<str:table>.csv",
+                view(self.table_export_view),
+                name="policies_table_export",
+            ),
+            path(
+                "<int:pk>/tables/<str:table>/import/",
+                view(self.table_import_view),
+                name="policies_table_import",
+            ),
             path("<int:pk>/rules/<str:key>/", view(self.rule_row_view), name="policies_rule_row"),
             path(
                 "<int:pk>/rules/<str:key>/situation/",
@@ -603,6 +613,7 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             "review_confirm_url": reverse("admin:policies_review_confirm", args=[version.pk]),
             "questions": SimpleLazyObject(lambda: authoring["questions"]),
             "rules_url": admin_grid.rules_url(version),
+            "tables_url": admin_grid.tables_url(version),
             "editable": SimpleLazyObject(lambda: authoring["editable"]),
             "sim": SimpleLazyObject(lambda: authoring["sim"]),
             "simulate_url": reverse("admin:policies_simulate", args=[version.pk]),
@@ -716,6 +727,14 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
 
     def rule_action_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return admin_grid.action_view(request, self, pk)
+
+    # A table as CSV (policies/admin_table_csv.py).
+
+    def table_export_view(self, request: HttpRequest, pk: int, table: str) -> HttpResponse:
+        return admin_table_csv.export_view(request, self, pk, table)
+
+    def table_import_view(self, request: HttpRequest, pk: int, table: str) -> HttpResponse:
+        return admin_table_csv.import_view(request, self, pk, table)
 
     # New draft.
 

@@ -52,6 +52,13 @@ def rules_url(version: PolicyVersion) -> str:
     return reverse("admin:policies_version_rules", args=[version.pk])
 
 
+def tables_url(version: PolicyVersion) -> str:
+    """Where a table's CSV (`<table>.csv`) and its import page (`<table>/import/`) are."""
+    return reverse("admin:policies_table_export", args=[version.pk, "TABLE"]).removesuffix(
+        "TABLE.csv"
+    )
+
+
 def change_url(version: PolicyVersion) -> str:
     return reverse("admin:policies_policyversion_change", args=[version.pk])
 
@@ -97,6 +104,7 @@ def authoring_context(
         "grids": grid.grids(built, report.findings, answers) if built is not None else [],
         "questions": built.questions if built is not None else (),
         "rules_url": rules_url(version),
+        "tables_url": tables_url(version),
         "editable": editable,
         "sim": _simulation(built, answers) if built is not None else None,
         "change_url": change_url(version),

@@ -1,10 +1,11 @@
 """The one mapping between policy records and the engine's values, both ways.
 
 `build` reads one version's records into an `engine.Version`; `write` stores an `engine.Version`
-as the records of a (draft) version. Copying a version ("new draft from this version"), loading a
-YAML seed and the test factories all go through `write`, so the five record kinds are mapped in
-one place, with the same field names as the engine: an outcome's `table`, a clause's `source` and
-`version` (stored as `source_version`, since `version` is the record's own PolicyVersion).
+as the records of a (draft) version, and `replace_rules` one table's rules of a draft (the CSV
+import). Copying a version ("new draft from this version"), loading a YAML seed and the test
+factories all go through `write`, so the five record kinds are mapped in one place, with the
+same field names as the engine: an outcome's `table`, a clause's `source` and `version` (stored
+as `source_version`, since `version` is the record's own PolicyVersion).
 
 Order is part of the value: questions, choices and outcomes keep the order of the engine's
 tuples (stored as `order`), rules their `priority` and key.
@@ -12,6 +13,7 @@ tuples (stored as `order`), rules their `priority` and key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -180,7 +182,32 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
         for c in values.clauses
     }
     Clause.objects.bulk_create(clauses.values())
-    rules = Rule.objects.bulk_create(
+    _write_rules(version, values, values.rules, outcomes, clauses)
+
+
+@transaction.atomic
+def replace_rules(*, version: PolicyVersion, values: engine.Version, table: str) -> None:
+    """Replace the rules of one table of `version` (a draft) by those of `values`, the version
+    as it is to be, whose other tables are left as stored (a CSV import of one table). A few
+    queries, whatever the number of rules. The lock refuses a published `version`
+    (VersionLockedError) before anything is written."""
+    Rule.objects.filter(version=version, outcome__table=table).delete()
+    outcomes = {(o.table, o.key): o for o in Outcome.objects.filter(version=version, table=table)}
+    rules = [r for r in values.rules if r.table == table]
+    cited = {key for r in rules for key in r.clauses}
+    clauses = {c.key: c for c in Clause.objects.filter(version=version, key__in=cited)}
+    _write_rules(version, values, rules, outcomes, clauses)
+
+
+def _write_rules(
+    version: PolicyVersion,
+    values: engine.Version,
+    rules: Sequence[engine.Rule],
+    outcomes: Mapping[tuple[str, str], Outcome],
+    clauses: Mapping[str, Clause],
+) -> None:
+    """Rules and their citations, in two bulk writes; outcomes and clauses already stored."""
+    rows = Rule.objects.bulk_create(
         Rule(
             version=version,
             key=r.key,
@@ -189,10 +216,10 @@ def write(*, version: PolicyVersion, values: engine.Version) -> None:
             outcome=outcomes[r.table, r.outcome],
             reason=r.reason,
         )
-        for r in values.rules
+        for r in rules
     )
     Citation.objects.bulk_create(
         Citation(rule_id=row.pk, clause_id=clauses[key].pk)
-        for row, r in zip(rules, values.rules, strict=True)
+        for row, r in zip(rows, rules, strict=True)
         for key in r.clauses
     )
