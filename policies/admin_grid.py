@@ -27,7 +27,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_htmx.http import reswap, retarget
 
-from . import engine, grid, services
+from . import engine, grid, rule_keys, services
 from .models import (
     KEY_PATTERN,
     Clause,
@@ -299,7 +299,8 @@ def add_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
         if form.is_valid() and _save_row(form, version, None):
             return _after_write(request, model_admin, version, form.cleaned_data["key"])
     else:
-        initial: dict[str, Any] = {"key": _free_key(built, f"{table}-rule")}
+        # Named by its table, never its outcome (rule_keys.py): `verdict.1`, `steps.3`.
+        initial: dict[str, Any] = {"key": rule_keys.free_key({r.key for r in built.rules}, table)}
         for q in built.questions:
             if request.GET.get(q.key) in q.choice_keys:
                 initial[f"q_{q.key}"] = [request.GET[q.key]]
@@ -489,18 +490,10 @@ def _next_priority(version: PolicyVersion, table: str) -> int:
     return 0 if last is None else last + 10
 
 
-def _free_key(built: engine.Version, stem: str) -> str:
-    taken = {rule.key for rule in built.rules}
-    n = 1
-    while f"{stem}-{n}" in taken:
-        n += 1
-    return f"{stem}-{n}"
-
-
 def _duplicate(version: PolicyVersion, built: engine.Version, rule: engine.Rule) -> str:
     source = Rule.objects.get(version=version, key=rule.key)
     clauses = list(source.clauses.all())
-    key = _free_key(built, rule.key[:100] + "-copy")
+    key = rule_keys.copy_key({r.key for r in built.rules}, rule.key)
     # Right after its source: renumber the table, then slot the copy in.
     ordered = [r.key for r in grid.ordered_rules(built, rule.table)]
     ordered.insert(ordered.index(rule.key) + 1, key)
