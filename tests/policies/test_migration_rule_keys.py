@@ -77,6 +77,15 @@ def test_the_migration_gives_the_seeds_rules_the_keys_the_loader_gives_now(old_d
     assert Result.objects.get(pk=saved.pk).snapshot == snapshot  # never rewritten
 
 
+def test_the_migration_can_be_undone(old_database):
+    old_keys = dict(Rule.objects.values_list("pk", "key"))
+    migrate(AFTER)
+
+    migrate(BEFORE)
+
+    assert dict(Rule.objects.values_list("pk", "key")) == old_keys
+
+
 def test_a_drafts_edited_outcome_and_its_notes_follow_the_rename(old_database):
     source = PolicyVersion.objects.filter(status="published").order_by("-effective_date")[0]
     apps = migrate(BEFORE)
