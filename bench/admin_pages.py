@@ -1,6 +1,7 @@
 """The admin's version page for the seeded policy: HTML size, server time, queries and the number
 of fields its forms post, for the version in effect (published) and a draft made from it, side by
-side; then the time to save one row of the draft's grid (checks and scenarios re-run).
+side; then the time to save one row of the draft's grid (checks and scenarios re-run), and the
+same for that row's situation page and a save from it.
 
 Run: .venv/bin/python bench/admin_pages.py. A throwaway SQLite database; prints; asserts nothing.
 Targets (issue 12): under 300 KB, under 300 ms, no form posting more than a few hundred fields,
@@ -94,6 +95,20 @@ def main() -> None:
         assert b'id="authoring"' in response.content, response.content[:3000]
     print(
         "save one row of the draft's grid, htmx (checks and scenarios re-run): "
+        f"{statistics.median(times) * 1000:.1f} ms, {len(response.content) / 1024:.1f} KB"
+    )
+    # The same row's situation page, and a save from it (the situation comes back re-checked).
+    situation = reverse("admin:policies_rule_situation", args=[draft.pk, key])
+    size, ms, queries, fields = measure(client, situation)
+    print(f"{'situation of ' + key:30} {'':5} {size / 1024:8.1f} {ms:8.1f} {queries:8} {fields:7}")
+    times = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        response = client.post(f"{row_url}?situation={key}", post, headers={"HX-Request": "true"})
+        times.append(time.perf_counter() - start)
+        assert b'id="situation"' in response.content, response.content[:3000]
+    print(
+        "save one rule from its situation, htmx (checks and scenarios re-run): "
         f"{statistics.median(times) * 1000:.1f} ms, {len(response.content) / 1024:.1f} KB"
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -28,7 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_htmx.http import reswap, retarget
 
-from . import engine, grid, services
+from . import engine, grid, rule_keys, services
 from .models import (
     KEY_PATTERN,
     Clause,
@@ -41,6 +42,7 @@ from .models import (
 )
 
 TEMPLATE = "admin/policies/policyversion/_authoring.html"
+SITUATION_COLUMNS = 5  # a situation's tables: number, rule, outcome, together on, reason
 ROW_PAGE = "admin/policies/policyversion/rule_row.html"
 
 
@@ -287,23 +289,41 @@ def _locked(request: HttpRequest, model_admin: Any, version: PolicyVersion) -> H
 
 
 def row_view(request: HttpRequest, model_admin: Any, pk: int, key: str) -> HttpResponse:
-    """GET: the row's form (htmx: the row swapped for it; ?show: the row itself). POST: save."""
+    """GET: the row's form (htmx: the row swapped for it; ?show: the row itself). POST: save.
+    With `?situation=<rule id>` the row was opened from that rule's situation page, and the
+    same form goes back there (shown, saved or cancelled) instead of to the grid."""
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     version = _draft_or_refuse(request, model_admin, pk)
     built = _built(version)
     rule = _rule_of(built, key)
+    anchor = _situation_of(request, built)
     if request.method == "GET" and "show" in request.GET:
+        if anchor:
+            return _situation_row_response(request, model_admin, version, anchor, rule.key)
         return _row_response(request, version, built, rule.key)
     if not _may_edit(request, model_admin, version):
         return _locked(request, model_admin, version)
     if request.method == "POST":
         form = RuleRowForm(request.POST, version=built, table=rule.table)
         if form.is_valid() and _save_row(form, version, rule.key):
-            return _after_write(request, model_admin, version, form.cleaned_data["key"])
+            saved = form.cleaned_data["key"]
+            if anchor:
+                # A renamed situation rule: its situation goes by its new id.
+                anchor = saved if anchor == rule.key else anchor
+                return _after_situation_write(request, model_admin, version, anchor, saved)
+            return _after_write(request, model_admin, version, saved)
     else:
         form = RuleRowForm(initial=RuleRowForm.initial_for(rule), version=built, table=rule.table)
-    return _form_response(request, model_admin, version, built, form, rule.table, rule.key)
+    return _form_response(
+        request, model_admin, version, built, form, rule.table, rule.key, situation=anchor
+    )
+
+
+def _situation_of(request: HttpRequest, built: engine.Version) -> str:
+    """The rule whose situation page a row was opened from, if it is a rule of this version."""
+    anchor = request.GET.get("situation", "")
+    return anchor if any(r.key == anchor for r in built.rules) else ""
 
 
 def add_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
@@ -323,7 +343,8 @@ def add_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
         if form.is_valid() and _save_row(form, version, None):
             return _after_write(request, model_admin, version, form.cleaned_data["key"])
     else:
-        initial: dict[str, Any] = {"key": _free_key(built, f"{table}-rule")}
+        # Named by its table, never its outcome (rule_keys.py): `verdict.1`, `steps.3`.
+        initial: dict[str, Any] = {"key": rule_keys.free_key({r.key for r in built.rules}, table)}
         for q in built.questions:
             if request.GET.get(q.key) in q.choice_keys:
                 initial[f"q_{q.key}"] = [request.GET[q.key]]
@@ -359,31 +380,113 @@ def action_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse
     return _after_write(request, model_admin, version, anchor)
 
 
+SITUATION_PAGE = "admin/policies/policyversion/situation.html"
+
+
+@dataclass(frozen=True)
+class SituationRow:
+    """A rule of a situation, as its grid row (number, outcome, reason, the fixes of the
+    checks) with the answer sets on which it decides along with the situation's rule."""
+
+    row: grid.Row
+    together: int
+
+
+def situation_context(
+    version: PolicyVersion, report: services.VersionReport, key: str, *, editable: bool
+) -> dict[str, Any]:
+    """What a situation page renders: per table, the rules deciding along with rule `key`,
+    each with the findings of the checks just run (the consistency check among them)."""
+    built = report.version
+    assert built is not None  # _built refused a version that does not build
+    found = grid.situation(built, key)
+    rows = {row.key: row for each in grid.grids(built, report.findings) for row in each.rows}
+    tables = [
+        (table, grid.TABLE_LABELS[table], [SituationRow(rows[s.rule.key], s.together) for s in sib])
+        for table, sib in found.tables
+    ]
+    return {
+        "version": version,
+        "report": report,
+        "situation": found,
+        "tables": tables,
+        "fixes": [fix for _, _, items in tables for item in items for fix in item.row.fixes],
+        "rules_url": rules_url(version),
+        "change_url": change_url(version),
+        "situation_url": situation_url(version, key),
+        "editable": editable,
+    }
+
+
+def situation_url(version: PolicyVersion, key: str) -> str:
+    return reverse("admin:policies_rule_situation", args=[version.pk, key])
+
+
 def situation_view(request: HttpRequest, model_admin: Any, pk: int, key: str) -> HttpResponse:
-    """A row's situation: the rules of every table that decide along with it."""
+    """A row's situation: the rules of every table that decide along with it, each editable in
+    place in a draft (the grid's row form, with htmx or as a page of its own), with the
+    findings of the checks on them. htmx gets the `situation` partial alone."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     version = _draft_or_refuse(request, model_admin, pk)
-    built = _built(version)
-    _rule_of(built, key)
-    found = grid.situation(built, key)
+    report = services.version_report(version=version)
+    _rule_of(report.version or _raise_broken(), key)
+    context = situation_context(
+        version, report, key, editable=_may_edit(request, model_admin, version)
+    )
+    if is_htmx(request):
+        return TemplateResponse(request, SITUATION_PAGE + "#situation", context)
     return TemplateResponse(
         request,
-        "admin/policies/policyversion/situation.html",
+        SITUATION_PAGE,
         {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
             "title": f"Situation of rule {key}: {version}",
             "subtitle": None,
-            "version": version,
-            "situation": found,
-            "labels": grid.TABLE_LABELS,
-            "tables": [(grid.TABLE_LABELS[t], siblings) for t, siblings in found.tables],
-            "rules_url": rules_url(version),
-            "change_url": change_url(version),
-            "editable": _may_edit(request, model_admin, version),
+            **context,
         },
     )
+
+
+def _after_situation_write(
+    request: HttpRequest, model_admin: Any, version: PolicyVersion, anchor: str, saved: str
+) -> HttpResponse:
+    """After a save from a situation page: htmx gets that situation afresh, the checks re-run;
+    a browser without JavaScript goes back to the situation page at the rule saved."""
+    report = services.version_report(version=version)
+    if is_htmx(request):
+        response = TemplateResponse(
+            request,
+            SITUATION_PAGE + "#situation",
+            situation_context(version, report, anchor, editable=True),
+        )
+        response["HX-Reswap"] = f'outerHTML show:[id="row-{saved}"]:top'
+        return response
+    level = messages.WARNING if report.blocks_publishing else messages.INFO
+    model_admin.message_user(request, report.summary(), level)
+    return HttpResponseRedirect(f"{situation_url(version, anchor)}#row-{saved}")
+
+
+def _situation_row_response(
+    request: HttpRequest, model_admin: Any, version: PolicyVersion, anchor: str, key: str
+) -> HttpResponse:
+    report = services.version_report(version=version)
+    context = situation_context(
+        version, report, anchor, editable=_may_edit(request, model_admin, version)
+    )
+    for _, label, items in context["tables"]:
+        for item in items:
+            if item.row.key == key:
+                return TemplateResponse(
+                    request,
+                    SITUATION_PAGE + "#situation_row",
+                    {**context, "item": item, "label": label},
+                )
+    # No longer part of the situation (its conditions changed elsewhere): the page afresh.
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = situation_url(version, anchor)
+    return response
 
 
 def simulate_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpResponse:
@@ -513,18 +616,10 @@ def _next_priority(version: PolicyVersion, table: str) -> int:
     return 0 if last is None else last + 10
 
 
-def _free_key(built: engine.Version, stem: str) -> str:
-    taken = {rule.key for rule in built.rules}
-    n = 1
-    while f"{stem}-{n}" in taken:
-        n += 1
-    return f"{stem}-{n}"
-
-
 def _duplicate(version: PolicyVersion, built: engine.Version, rule: engine.Rule) -> str:
     source = Rule.objects.get(version=version, key=rule.key)
     clauses = list(source.clauses.all())
-    key = _free_key(built, rule.key[:100] + "-copy")
+    key = rule_keys.copy_key({r.key for r in built.rules}, rule.key)
     # Right after its source: renumber the table, then slot the copy in.
     ordered = [r.key for r in grid.ordered_rules(built, rule.table)]
     ordered.insert(ordered.index(rule.key) + 1, key)
@@ -588,8 +683,14 @@ def _form_response(
     form: RuleRowForm,
     table: str,
     key: str,
+    *,
+    situation: str = "",
 ) -> HttpResponse:
     action = f"{rules_url(version)}{key}/" if key else f"{rules_url(version)}add/?table={table}"
+    show_url = f"{rules_url(version)}{key}/?show=1" if key else ""
+    if situation:
+        query = urlencode({"situation": situation})
+        action, show_url = f"{action}?{query}", f"{show_url}&{query}"
     context = {
         "version": version,
         "form": form,
@@ -597,12 +698,18 @@ def _form_response(
         "table_label": grid.TABLE_LABELS[table],
         "key": key,
         "action": action,
-        "columns": len(built.questions) + 5,
+        "columns": SITUATION_COLUMNS if situation else len(built.questions) + 5,
         "change_url": change_url(version),
-        "show_url": f"{rules_url(version)}{key}/?show=1" if key else "",
+        "show_url": show_url,
         "rules_url": rules_url(version),
-        # Without saving the form's changes: these act on the row as it is stored.
-        "row_actions": [
+        # Where the form's answer goes: the grid's section, or the situation it came from.
+        "swap_target": "#situation" if situation else "#authoring",
+        "back_url": situation_url(version, situation) if situation else change_url(version),
+        # Without saving the form's changes: these act on the row as it is stored, and answer
+        # with the grid (a situation page only edits its rules).
+        "row_actions": []
+        if situation
+        else [
             ("up", "Move up"),
             ("down", "Move down"),
             ("duplicate", "Duplicate"),

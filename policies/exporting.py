@@ -9,9 +9,9 @@ returns, so a version the format cannot express (a non-default hit policy, say) 
 Records that are identical in several versions are written once and scoped with `from`/`before`
 (a run of consecutive versions) or `versions: [...]`; the versions' sequences are aligned so that
 each version keeps its own order. Stored rules that the loader would have made from one YAML rule
-(keys `<id>[.<alternative>][.<outcome>]`, one after another, with the same reason, citations and
-priority) are written as that one rule again; any other rule is written on its own under its full
-key.
+(keys `<id>[.<alternative>][.<table>[.<n>]]`, see rule_keys.py, one after another, with the same
+reason, citations and priority) are written as that one rule again; any other rule is written on
+its own under its full key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from . import engine
+from . import engine, rule_keys
 from .loading import (
     DocumentDoc,
     ReviewDoc,
@@ -332,17 +332,18 @@ class _Group:
     priority: int
 
     def expand(self) -> list[engine.Rule]:
-        rules = []
-        for n, conditions in enumerate(self.alternatives, start=1):
-            base = self.base if len(self.alternatives) == 1 else f"{self.base}.{n}"
-            for table, outcome in self.outcomes:
-                key = base if len(self.outcomes) == 1 else f"{base}.{outcome}"
-                rules.append(
-                    engine.Rule(
-                        key, table, outcome, conditions, self.reason, self.clauses, self.priority
-                    )
-                )
-        return rules
+        keys = iter(
+            rule_keys.expanded(
+                self.base, len(self.alternatives), [table for table, _ in self.outcomes]
+            )
+        )
+        return [
+            engine.Rule(
+                next(keys), table, outcome, conditions, self.reason, self.clauses, self.priority
+            )
+            for conditions in self.alternatives
+            for table, outcome in self.outcomes
+        ]
 
 
 def _rules(version: engine.Version) -> list[dict[str, Any]]:
@@ -367,12 +368,14 @@ def _longest_group(rules: list[engine.Rule], i: int) -> _Group:
         first.priority,
     )
     candidates = [single]
-    suffix = "." + first.outcome
-    if first.key.endswith(suffix):
-        head = first.key[: -len(suffix)]
-        candidates.append(_grown(rules, i, head, alternatives=False, outcomes=True))
-        if head.endswith(".1"):
-            candidates.append(_grown(rules, i, head[:-2], alternatives=True, outcomes=True))
+    # The YAML rule ids the first key could have come from: `<id>.1` (alternatives),
+    # `<id>.<table>` or `<id>.<table>.1` (outcomes), `<id>.1.<table>[.1]` (both).
+    for outcome_end in (f".{first.table}", f".{first.table}.1"):
+        if first.key.endswith(outcome_end):
+            base = first.key.removesuffix(outcome_end)
+            candidates.append(_grown(rules, i, base, alternatives=False, outcomes=True))
+            if base.endswith(".1"):
+                candidates.append(_grown(rules, i, base[:-2], alternatives=True, outcomes=True))
     if first.key.endswith(".1"):
         candidates.append(_grown(rules, i, first.key[:-2], alternatives=True, outcomes=False))
     # A candidate counts only if the loader would expand it into exactly these stored rules.
@@ -396,31 +399,35 @@ def _grown(
     produced: list[tuple[str, str]] = [(first.table, first.outcome)]
     if outcomes:
         prefix = f"{base}.1" if alternatives else base
+        run: list[tuple[str, str]] = [(first.table, first.outcome)]
         for rule in rules[i + 1 :]:
-            tables = [table for table, _ in produced]
+            tables = [table for table, _ in run]
             # `then` lists each table once, so a table's outcomes must come together.
             continues_table = rule.table == tables[-1] or rule.table not in tables
             if not (
-                rule.key == f"{prefix}.{rule.outcome}"
+                rule.key.startswith(prefix + ".")
                 and rule.conditions == first.conditions
                 and continues_table
                 and alike(rule)
             ):
                 break
-            produced.append((rule.table, rule.outcome))
+            run.append((rule.table, rule.outcome))
+        # The longest start of that run whose keys are the ones the loader would give it (a
+        # table's suffix gains its number only once a second outcome of it follows).
+        for length in range(len(run), 0, -1):
+            ends = rule_keys.suffixes([table for table, _ in run[:length]])
+            if [r.key for r in rules[i : i + length]] == [prefix + end for end in ends]:
+                produced = run[:length]
+                break
     alts = [first.conditions]
     if alternatives:
+        ends = rule_keys.suffixes([table for table, _ in produced])
         at = i + len(produced)
         while at + len(produced) <= len(rules):
             n = len(alts) + 1
             chunk = rules[at : at + len(produced)]
-            keys = (
-                [f"{base}.{n}.{outcome}" for _, outcome in produced]
-                if outcomes
-                else [f"{base}.{n}"]
-            )
             if not (
-                [r.key for r in chunk] == keys
+                [r.key for r in chunk] == [f"{base}.{n}{end}" for end in ends]
                 and [(r.table, r.outcome) for r in chunk] == produced
                 and len({r.conditions for r in chunk}) == 1
                 and all(alike(r) for r in chunk)

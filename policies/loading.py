@@ -4,7 +4,8 @@ The format keeps one list of questions, outcomes, clauses and rules for the whol
 record can be limited to some versions with `from: DATE` (versions on or after it), `before: DATE`
 (versions before it) or `versions: [DATE, ...]`. A rule's `then` may name outcomes of several
 tables, and its `when` may be a list of alternatives (an OR); it becomes one stored rule per
-alternative and outcome, keyed `<rule id>[.<alternative number>][.<outcome id>]`.
+alternative and outcome, keyed `<rule id>[.<alternative number>][.<table>[.<n>]]` (rule_keys.py:
+the key never spells the outcome, so an outcome edited in the admin keeps its rule's key).
 
 A `scenarios:` section lists the policy's test cases (see `scenarios.py`): a name, the answers,
 an optional `as_of`, the expected `verdict` and the outcome ids that `must_include` /
@@ -29,7 +30,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from . import citations, engine, records, scenarios
+from . import citations, engine, records, rule_keys, scenarios
 from .models import (
     KEY_PATTERN,
     DriftReview,
@@ -638,6 +639,7 @@ def _expand(
                     }
                 )
     outcome_tables = {o["key"]: o["table"] for o in version.outcomes}
+    outcome_order = {o["key"]: n for n, o in enumerate(version.outcomes)}
     clause_ids = _Ids("clause", version)
     for where, c in _records(raw, "clauses", "clause"):
         if _in_scope(c, day, where):
@@ -672,20 +674,28 @@ def _expand(
         if not isinstance(then, Mapping) or not then:
             raise SeedError(f"{where}: `then` must map tables to outcome ids")
         produced: list[str] = []
+        tables: list[str] = []
         for table, keys in then.items():
             if table not in engine.TABLES:
                 raise SeedError(f"{where}: unknown table {table!r}")
-            for key in [keys] if isinstance(keys, str) else keys:
+            listed = [keys] if isinstance(keys, str) else list(keys)
+            for key in listed:
                 if outcome_tables.get(key) != table:
                     raise SeedError(f"{where}: {key!r} is not an outcome of {table}")
+                if listed.count(key) > 1:
+                    raise SeedError(f"{where}: `then` names {key!r} twice")
+            # A table's outcomes in the version's order of outcomes, whatever order `then`
+            # lists them in: their keys are numbered in that order (rule_keys.py).
+            for key in sorted(listed, key=outcome_order.__getitem__):
                 produced.append(key)
+                tables.append(table)
         when = r.get("when")
         alternatives = when if isinstance(when, list) else [when]
-        for n, alternative in enumerate(alternatives, start=1):
+        stored_keys = iter(rule_keys.expanded(str(r["id"]), len(alternatives), tables))
+        for alternative in alternatives:
             conditions = _condition(alternative, choices, f"{where}.when")
-            base = str(r["id"]) if len(alternatives) == 1 else f"{r['id']}.{n}"
             for key in produced:
-                rule_key = base if len(produced) == 1 else f"{base}.{key}"
+                rule_key = next(stored_keys)
                 rule_ids.add(rule_key, where)
                 version.rules.append(
                     {

@@ -215,7 +215,7 @@ def test_a_new_row_can_be_added_with_its_cells_prefilled(admin_client, draft):
     [
         ("up no-fish", ["default-yes", "no-fish", "lazy-dog"]),
         ("down default-yes", ["lazy-dog", "default-yes", "no-fish"]),
-        ("duplicate default-yes", ["default-yes", "default-yes-copy-1", "lazy-dog", "no-fish"]),
+        ("duplicate default-yes", ["default-yes", "default-yes.2", "lazy-dog", "no-fish"]),
         ("delete lazy-dog", ["default-yes", "no-fish"]),
     ],
 )
@@ -235,7 +235,7 @@ def test_rows_can_be_moved_duplicated_and_deleted(admin_client, draft, action, e
 def test_a_duplicated_row_keeps_its_clauses(admin_client, draft):
     admin_client.post(action_url(draft), {"do": "duplicate lazy-dog"}, headers=HX)
 
-    copy = Rule.objects.get(version=draft, key="lazy-dog-copy-1")
+    copy = Rule.objects.get(version=draft, key="lazy-dog.2")
     assert [c.key for c in copy.clauses.all()] == ["pet-act"]
 
 

@@ -189,16 +189,41 @@ def test_stored_rules_that_no_yaml_rule_would_make_are_written_under_their_own_k
     rules = [
         Rule("a.1", "verdict", "yes", cats, "One.", ("act",)),
         Rule("a.2", "verdict", "yes", (), "Two.", ("act",)),  # another reason: not one rule
-        Rule("b.no", "verdict", "no", cats, "B.", ("act",)),
-        Rule("b.leash", "steps", "leash", cats, "B.", ("act",)),
-        Rule("b.yes", "verdict", "yes", cats, "B.", ("act",)),  # verdict again after steps
+        Rule("b.verdict", "verdict", "no", cats, "B.", ("act",)),
+        Rule("b.steps", "steps", "leash", cats, "B.", ("act",)),
+        Rule("b.verdict.2", "verdict", "yes", cats, "B.", ("act",)),  # verdict again after steps
+        Rule("c.steps", "steps", "leash", cats, "C.", ("act",)),  # its sibling was deleted
     ]
     version = hand_made(rules)
 
     exported = export_one(version)
 
-    assert [r["id"] for r in exported["rules"]] == ["a.1", "a.2", "b", "b.yes"]
+    assert [r["id"] for r in exported["rules"]] == ["a.1", "a.2", "b", "b.verdict.2", "c.steps"]
     assert round_trip(exported)[1][0][3] == version
+
+
+def test_keys_name_the_table_and_not_the_outcome_so_an_edited_outcome_keeps_its_group():
+    document = parse_document(yaml.safe_load(PETS))
+    first = to_engine(document.slug, document.versions[0])
+    strict = [r for r in first.rules if r.key.startswith("strict.")]
+    # One YAML rule of two alternatives and three outcomes: six stored rules.
+    assert [r.key for r in strict] == [
+        f"strict.{n}.{end}" for n in (1, 2) for end in ("verdict", "steps.1", "steps.2")
+    ]
+    # An admin turns the first alternative's verdict around: the key, and the group, stay.
+    edited = replace(
+        first,
+        rules=tuple(
+            replace(r, outcome="yes") if r.key.endswith(".verdict") else r for r in first.rules
+        ),
+    )
+
+    exported = export_one(edited)
+    _, [(_, _, _, back)] = round_trip(exported)
+
+    assert [r["id"] for r in exported["rules"]][:2] == ["ok", "strict"]
+    assert exported["rules"][1]["then"] == {"verdict": "yes", "steps": ["leash", "tank"]}
+    assert back == edited
 
 
 def test_it_refuses_what_the_seed_format_cannot_express():
