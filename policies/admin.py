@@ -314,6 +314,15 @@ class ScenarioForm(forms.ModelForm):
         model = Scenario
         fields = ["version", "name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
 
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's, missing from the stubs
+        # A version published since the page was shown: the lock's refusal is the form's error,
+        # shown with the input kept, rather than a 500 when the admin saves.
+        try:
+            self.instance.check_unlocked()
+        except VersionLockedError as error:
+            self.add_error(None, error)
+
 
 class ScenarioInline(admin.StackedInline):
     """The policy's own scenarios (those of no version); a version's are on its page."""

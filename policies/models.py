@@ -649,13 +649,32 @@ class DriftReview(models.Model):
         return f"{self.version} {self.clause} since {self.since.isoformat()}"
 
 
+class ScenarioQuerySet(LockedQuerySet):
+    """A scenario of a published (or withdrawn) version is part of what was published: the
+    publish page showed its results. Locked like the version's records; the policy's own
+    scenarios (no version) are not."""
+
+    def _check_unlocked(self) -> None:
+        if self.filter(version__status__in=LOCKED_STATUSES).exists():
+            raise VersionLockedError()
+
+    def _check_new_rows(self, objs: list[Any]) -> None:
+        owners = {obj.version_id for obj in objs} - {None}
+        if (
+            owners
+            and PolicyVersion.objects.filter(pk__in=owners, status__in=LOCKED_STATUSES).exists()
+        ):
+            raise VersionLockedError()
+
+
 class Scenario(models.Model):
     """A test case: answers, and what the decision must (and must not) contain.
 
     A scenario of a version tests that version alone: a new draft gets copies of its source's
-    scenarios, so fixing one in a draft changes nothing that is published. A scenario without a
-    version (the policy's own, as older data and hand-made tests have them) tests the versions
-    its `as_of` picks (see `scenarios.applies_to`)."""
+    scenarios, so fixing one in a draft changes nothing that is published, and once the version
+    is published its scenarios are frozen with it (`ScenarioQuerySet`, `save`, `delete`). A
+    scenario without a version (the policy's own, as older data and hand-made tests have them)
+    tests the versions its `as_of` picks (see `scenarios.applies_to`)."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="scenarios")
     version = models.ForeignKey(
@@ -711,11 +730,43 @@ class Scenario(models.Model):
             ),
         ]
 
+    version_path: ClassVar[str] = "version"  # as on VersionRecord: where the lock looks
+    objects = ScenarioQuerySet.as_manager()
+
     def owning_version(self) -> PolicyVersion | None:
         return self.version
 
     def __str__(self) -> str:
         return self.name
+
+    def check_unlocked(self) -> None:
+        """Refuse when the version the scenario belongs to, or the one it is being moved to
+        (or out of), is published: the stored row's version as well as the new one."""
+        versions = {self.version_id} - {None}
+        if self.pk:
+            versions |= set(
+                Scenario._base_manager.filter(pk=self.pk, version__isnull=False).values_list(
+                    "version_id", flat=True
+                )
+            )
+        if not versions:
+            return
+        locked = (
+            PolicyVersion.objects.filter(pk__in=versions, status__in=LOCKED_STATUSES)
+            .select_related("policy")
+            .first()
+        )
+        if locked is not None:
+            raise VersionLockedError(locked)
+
+    # As for the version's records: every writer (admin, shell, loader) meets the lock.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.check_unlocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self.check_unlocked()
+        return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}
