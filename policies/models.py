@@ -53,6 +53,10 @@ def is_web_url(url: str) -> bool:
 
 
 class Policy(models.Model):
+    """A policy. Its title and summary as people see them are those of the version in effect
+    (each version carries its own); the policy's are the newest published version's, kept for
+    the admin's lists, for a new policy's first draft and for the seed's top level."""
+
     slug = models.SlugField(unique=True, help_text="Used in URLs and the API, e.g. claude-code.")
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True, help_text="Shown on the start page.")
@@ -80,6 +84,23 @@ def recorded_user() -> models.ForeignKey[Any, Any]:
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+
+class PolicySlug(models.Model):
+    """A slug the policy had before a rename: its old wizard, API, history, sources and feed
+    URLs redirect to the same path under the policy's slug now (`catalog.moved_to`). No other
+    policy may take it, so an old link never comes to mean another policy."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="previous_slugs")
+    slug = models.SlugField(unique=True)
+    renamed_at = models.DateTimeField(default=timezone.now, editable=False)
+    renamed_by = recorded_user()
+
+    class Meta:
+        ordering = ["policy", "-renamed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} (now {self.policy.slug})"
 
 
 class LockedQuerySet(models.QuerySet):
@@ -148,6 +169,17 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_by = recorded_user()
     notes = models.TextField(blank=True, help_text="What changed, in plain words.")
+    # The policy's title and summary as this version shows them, copied into every version
+    # (a draft from its source) rather than "unchanged" markers: a published version stays
+    # self-contained, and a result or history page pinned to it reads them from its own row.
+    title = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The policy's title while this version is in effect. Empty: the policy's.",
+    )
+    summary = models.TextField(
+        blank=True, help_text="Shown on the start page while this version is in effect."
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawn_by = recorded_user()
     withdrawn_because = models.TextField(
