@@ -101,3 +101,16 @@ def test_the_loader_knows_a_policy_by_its_old_slug(renamed):
 
     assert list(Policy.objects.values_list("slug", flat=True)) == ["pet-permits"]
     assert report.skipped == ["2025-01-01"]
+
+
+def test_load_if_absent_skips_a_policy_renamed_since(renamed, tmp_path):
+    out = io.StringIO()
+    call_command("export_policy", "pet-permits", stdout=out)
+    seed = tmp_path / "pets.yaml"
+    seed.write_text(out.getvalue().replace("slug: pet-permits", "slug: pets"))
+    said = io.StringIO()
+
+    call_command("load_policy", str(seed), "--if-absent", stdout=said)
+
+    assert "already loaded" in said.getvalue()
+    assert list(Policy.objects.values_list("slug", flat=True)) == ["pet-permits"]
