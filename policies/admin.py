@@ -323,6 +323,15 @@ class ScenarioForm(forms.ModelForm):
         model = Scenario
         fields = ["version", "name", "as_of", "answers", "verdict", "must_include", "must_exclude"]
 
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's, missing from the stubs
+        # A version published since the page was shown: the lock's refusal is the form's error,
+        # shown with the input kept, rather than a 500 when the admin saves.
+        try:
+            self.instance.check_unlocked()
+        except VersionLockedError as error:
+            self.add_error(None, error)
+
 
 class ScenarioInline(admin.StackedInline):
     """The policy's own scenarios (those of no version); a version's are on its page."""
@@ -386,12 +395,40 @@ class VersionInline(admin.TabularInline):
         return False
 
 
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = ["slug", "title", "summary"]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        # Another policy's old slug still leads to it: taking it would turn its old links.
+        refusal = services.slug_refusal(slug, policy=self.instance if self.instance.pk else None)
+        if refusal is not None and refusal.code == "slug_was_taken":
+            raise ValidationError(refusal.message, code=refusal.code)
+        return slug
+
+
+class RenameForm(forms.Form):
+    slug = forms.SlugField(
+        label="New slug",
+        max_length=50,
+        help_text="Lower-case letters, digits and hyphens, e.g. claude-code. The old slug's "
+        "URLs (wizard, API, history, sources, feed) redirect to the new one for good.",
+        error_messages={
+            "required": "Give the new slug.",
+            "invalid": "A slug is letters, digits, hyphens or underscores, e.g. claude-code.",
+        },
+    )
+
+
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyForm
     list_display = ["title", "slug", "created_at"]
     search_fields = ["title", "slug"]
     inlines = [VersionInline, ScenarioInline]
-    readonly_fields = ["drift"]
+    readonly_fields = ["drift", "how_to_change", "old_slugs"]
 
     @admin.display(description="Sources")
     def drift(self, obj: Policy) -> str:
@@ -402,6 +439,27 @@ class PolicyAdmin(admin.ModelAdmin):
             reverse("admin:policies_policy_drift", args=[obj.pk]),
         )
 
+    @admin.display(description="Changing them")
+    def how_to_change(self, obj: Policy) -> str:
+        return (
+            "The title and summary change through a draft: edit them on a draft's page, and "
+            "they become what people see when that version is in effect (each published "
+            "version keeps its own). These are the newest published version's."
+        )
+
+    @admin.display(description="Earlier slugs")
+    def old_slugs(self, obj: Policy) -> str:
+        slugs = [row.slug for row in obj.previous_slugs.all()] if obj.pk else []
+        shown = ", ".join(slugs) or "none"
+        if obj.pk is None:
+            return shown
+        return format_html(
+            '{} · <a href="{}">Rename the slug</a> (with the publish permission; the old one '
+            "keeps redirecting)",
+            shown,
+            reverse("admin:policies_policy_rename", args=[obj.pk]),
+        )
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
@@ -410,25 +468,89 @@ class PolicyAdmin(admin.ModelAdmin):
                 view(lambda request, pk: admin_sources.drift_view(self, request, pk)),
                 name="policies_policy_drift",
             ),
+            path("<int:pk>/rename/", view(self.rename_view), name="policies_policy_rename"),
             *super().get_urls(),
         ]
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ["slug", "title", "summary"]
+        if obj is None:
+            return fields
+        if obj.versions.exists():
+            fields.append("how_to_change")
+        return [*fields, "old_slugs", "drift"]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        """The policy's own fields are live on every page at once, so they are published too:
-        once a version is published, the slug (in every wizard URL, API client and saved link)
-        never changes, and the title and summary need the publish permission."""
+        """The policy's own fields are published too: the title and summary change through a
+        version (a draft carries them) once there is one, and the slug (in every wizard URL,
+        API client and saved link) changes on the change page only while nothing is
+        published; after that only through the rename page, which keeps the old one."""
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.versions.exclude(status=PolicyVersion.Status.DRAFT).exists():
+        if obj is None:
+            return readonly
+        if obj.versions.exists():
+            readonly += ["title", "summary"]
+        if obj.versions.exclude(status=PolicyVersion.Status.DRAFT).exists():
             readonly.append("slug")
-            if not request.user.has_perm(PUBLISH_PERMISSION):
-                readonly += ["title", "summary"]
         return readonly
 
     def save_model(self, request: HttpRequest, obj: Policy, form: Any, change: bool) -> None:
+        renamed_to = obj.slug if change and "slug" in form.changed_data else None
+        if renamed_to is not None:
+            obj.slug = form.initial["slug"]  # the rename below records the old one
         super().save_model(request, obj, form, change)
+        if renamed_to is not None:
+            try:
+                services.policy_rename(policy=obj, slug=renamed_to, by=request.user)
+            except services.RenameRefused as refusal:  # taken meanwhile
+                self.message_user(request, refusal.message, messages.ERROR)
         # The title and slug travel in every VersionRef: every worker must read them afresh.
         catalog.forget_published_versions()
         transaction.on_commit(catalog.forget_published_versions)
+
+    def rename_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A deliberate rename of a published policy's slug, with the publish permission: the
+        old slug is kept and its URLs redirect (301, or 308 for a POST) to the new one."""
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+        policy = Policy.objects.filter(pk=pk).first()
+        if policy is None:
+            raise Http404("No such policy.")
+        if not (
+            self.has_change_permission(request, policy)
+            and request.user.has_perm(PUBLISH_PERMISSION)
+        ):
+            raise PermissionDenied
+        change_url = reverse("admin:policies_policy_change", args=[policy.pk])
+        form = RenameForm(request.POST or None, initial={"slug": policy.slug})
+        if request.method == "POST" and form.is_valid():
+            old = policy.slug
+            try:
+                services.policy_rename(
+                    policy=policy, slug=form.cleaned_data["slug"], by=request.user
+                )
+            except services.RenameRefused as refusal:
+                form.add_error("slug", ValidationError(refusal.message, code=refusal.code))
+            else:
+                self.message_user(
+                    request,
+                    f"Renamed {old} to {policy.slug}; the old URLs redirect to the new ones.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/policies/policy/rename.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Rename the slug of {policy}",
+                "policy": policy,
+                "form": form,
+                "change_url": change_url,
+                "previous": [row.slug for row in policy.previous_slugs.all()],
+            },
+        )
 
 
 class PublishForm(forms.Form):
@@ -484,6 +606,8 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
         "policy",
         "effective_date",
         "notes",
+        "title",
+        "summary",
         "status",
         "based_on",
         "created_at",
@@ -641,6 +765,11 @@ class PolicyVersionAdmin(LockedWhenPublished, admin.ModelAdmin):
             "publish_url": reverse("admin:policies_version_publish", args=[version.pk]),
             "compare_url": reverse("admin:policies_version_compare", args=[version.pk]),
         }
+
+    def save_model(self, request: HttpRequest, obj: PolicyVersion, form: Any, change: bool) -> None:
+        if not change and not obj.title:  # a new version starts as the policy reads now
+            obj.title, obj.summary = obj.policy.title, obj.summary or obj.policy.summary
+        super().save_model(request, obj, form, change)
 
     def response_change(self, request: HttpRequest, obj: PolicyVersion) -> HttpResponse:
         # Saving a draft comes back to its page, where the checks and scenarios are shown again.

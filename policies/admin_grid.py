@@ -550,6 +550,8 @@ def save_scenario_view(request: HttpRequest, model_admin: Any, pk: int) -> HttpR
             )
         except IntegrityError:
             model_admin.message_user(request, "That name was just taken.", messages.ERROR)
+        except VersionLockedError as error:  # published since the page was shown
+            model_admin.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
             model_admin.message_user(request, f"Saved the scenario “{name}”.", messages.SUCCESS)
     query = "&".join(f"{SIM_PREFIX}{k}={v}" for k, v in sim.answers.items())

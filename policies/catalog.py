@@ -13,8 +13,8 @@ policy to the public comes through here.
 Caching, per process: a published version never changes (models.py refuses every write to it), so
 its compiled form is kept by primary key for good; drafts are rebuilt on every call so that staff
 previews show the latest edit. The list of each policy's published versions is kept for
-`POLICY_VERSIONS_CACHE_SECONDS` (it names the policy, whose title can change, and a publish in
-another process must show up). A publish, a withdrawal or a change of a policy's own fields bumps
+`POLICY_VERSIONS_CACHE_SECONDS` (it is kept by slug, which a rename moves, and a publish in
+another process must show up). A publish, a withdrawal or a rename of a policy bumps
 a generation counter in the default cache (`forget_published_versions`): with a shared cache
 (Redis) every worker on every host sees the change on its next request; with local memory, its
 own process at once and the others within the TTL. A cache that is down costs nothing but that:
@@ -40,7 +40,15 @@ from django.utils import timezone
 
 from . import citations, engine, quotes, records, scenarios
 from .loading import DocumentDoc, ReviewDoc, SnapshotDoc
-from .models import DriftReview, Policy, PolicyVersion, Scenario, Snapshot, SourceDocument
+from .models import (
+    DriftReview,
+    Policy,
+    PolicySlug,
+    PolicyVersion,
+    Scenario,
+    Snapshot,
+    SourceDocument,
+)
 
 # --- errors ---------------------------------------------------------------------------------------
 
@@ -156,11 +164,26 @@ class PolicyListing:
         return _in_effect(self.versions, day or today())
 
 
+def _listing(versions: tuple[VersionRef, ...]) -> PolicyListing:
+    """A policy is named as the version in effect names it (before its first version takes
+    effect: as that first version does)."""
+    shown = _in_effect(versions, today()) or versions[-1]
+    return PolicyListing(shown.policy, versions)
+
+
+def policy_ref(row: PolicyVersion) -> PolicyRef:
+    """The policy as this version shows it: the title and summary the version carries (a row
+    written without them, by hand or by older code, shows the policy's own)."""
+    if row.title:
+        return PolicyRef(slug=row.policy.slug, title=row.title, summary=row.summary)
+    return PolicyRef(slug=row.policy.slug, title=row.policy.title, summary=row.policy.summary)
+
+
 def ref(row: PolicyVersion) -> VersionRef:
     """The VersionRef of a row read elsewhere (a saved result's version, say)."""
     return VersionRef(
         pk=row.pk,
-        policy=PolicyRef(slug=row.policy.slug, title=row.policy.title, summary=row.policy.summary),
+        policy=policy_ref(row),
         version_id=row.version_id,
         effective_date=row.effective_date,
         is_draft=row.is_draft,
@@ -362,24 +385,11 @@ def published_policies() -> list[PolicyListing]:
     )
     listings = []
     for policy in policies:
-        policy_ref = PolicyRef(slug=policy.slug, title=policy.title, summary=policy.summary)
-        listings.append(
-            PolicyListing(
-                policy_ref,
-                tuple(
-                    VersionRef(
-                        pk=row.pk,
-                        policy=policy_ref,
-                        version_id=row.version_id,
-                        effective_date=row.effective_date,
-                        is_draft=False,
-                        notes=row.notes,
-                    )
-                    for row in policy.published
-                ),
-            )
-        )
-    return listings
+        for row in policy.published:
+            row.policy = policy  # read above: no query per version for it
+        listings.append(_listing(tuple(ref(row) for row in policy.published)))
+    # By the title people see, which the version in effect gives.
+    return sorted(listings, key=lambda listing: listing.policy.title)
 
 
 def published_policy(slug: str) -> PolicyListing:
@@ -387,7 +397,7 @@ def published_policy(slug: str) -> PolicyListing:
     versions = published_versions(slug)
     if not versions:
         raise PolicyNotFound(slug)
-    return PolicyListing(versions[0].policy, versions)
+    return _listing(versions)
 
 
 def version_by_pk(pk: int, *, include_drafts: bool = False) -> VersionRef:
@@ -442,6 +452,12 @@ def versions(slug: str) -> tuple[VersionRef, ...]:
     if not rows and not Policy.objects.filter(slug=slug).exists():
         raise PolicyNotFound(slug)
     return tuple(ref(row) for row in rows)
+
+
+def moved_to(slug: str) -> str | None:
+    """The slug now of a policy that had `slug` before a rename, or None (never renamed, or no
+    such slug). One query; asked only where a slug found nothing (a 404 on its way out)."""
+    return PolicySlug.objects.filter(slug=slug).values_list("policy__slug", flat=True).first()
 
 
 def policy(slug: str) -> PolicyRef:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -51,10 +51,18 @@ def export_document(
     scenarios: Sequence[ScenarioDoc] = (),
     documents: Sequence[DocumentDoc] = (),
     reviews: Sequence[ReviewDoc] = (),
+    shown_as: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The seed-format document (a plain dict, ready for `dump_yaml`) holding `versions`, the
     policy's `scenarios`, the source `documents` its clauses name (snapshot texts inline) and
-    the `reviews` of drift in those versions."""
+    the `reviews` of drift in those versions. `shown_as` maps a version id to the (title,
+    summary) it carries; a version's own `title` and `summary` are written only where they
+    differ from the policy's."""
+    own = {
+        vid: fields
+        for vid, fields in (shown_as or {}).items()
+        if (fields[0], fields[1].strip()) != (title, summary.strip())
+    }
     if not versions:
         raise ExportError("there is no version to export")
     dated = sorted((_day(vid), notes, status, v) for vid, notes, status, v in versions)
@@ -71,7 +79,13 @@ def export_document(
     document: dict[str, Any] = {
         "policy": _record(slug=slug, title=title, summary=summary.strip()),
         "versions": [
-            _record(id=day, notes=notes.strip(), status=None if status == "published" else status)
+            {
+                **_record(
+                    id=day, notes=notes.strip(), status=None if status == "published" else status
+                ),
+                # Written even when empty: an empty summary of its own is not the policy's.
+                **_shown_as(own.get(day.isoformat()), title, summary),
+            }
             for day, notes, status, _ in dated
         ],
         "clauses": scopes.write(
@@ -104,7 +118,29 @@ def export_document(
         raise ExportError("the source documents would not load back the same")
     if sorted(parsed.reviews, key=str) != sorted(reviews, key=str):
         raise ExportError("the reviews would not load back the same")
+    for loaded in parsed.versions:
+        expected = own.get(loaded.id, (title, summary))
+        got = (
+            parsed.title if loaded.title is None else loaded.title,
+            parsed.summary if loaded.summary is None else loaded.summary,
+        )
+        if got != (expected[0], expected[1].strip()):
+            raise ExportError(
+                f"version {loaded.id}'s title and summary would not load back the same"
+            )
     return document
+
+
+def _shown_as(fields: tuple[str, str] | None, title: str, summary: str) -> dict[str, str]:
+    """A version's own title and summary, each only where it differs from the policy's."""
+    if fields is None:
+        return {}
+    own: dict[str, str] = {}
+    if fields[0] != title:
+        own["title"] = fields[0]
+    if fields[1].strip() != summary.strip():
+        own["summary"] = fields[1].strip()
+    return own
 
 
 def _with_documents(document: dict[str, Any], documents: Sequence[DocumentDoc]) -> dict[str, Any]:

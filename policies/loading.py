@@ -29,12 +29,14 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.db.models import Q
 
 from . import citations, engine, records, rule_keys, scenarios
 from .models import (
     KEY_PATTERN,
     DriftReview,
     Policy,
+    PolicySlug,
     PolicyVersion,
     Scenario,
     Snapshot,
@@ -57,7 +59,7 @@ TOP_KEYS = {
 SCOPE_KEYS = {"from", "before", "versions"}
 RECORD_KEYS = {
     "policy": {"slug", "title", "summary"},
-    "version": {"id", "notes", "status"},
+    "version": {"id", "notes", "status", "title", "summary"},
     "clause": {"id", "source", "url", "version", "quote", "document", "later_statement"}
     | SCOPE_KEYS,
     "document": {"id", "title", "url", "other_urls", "kind", "snapshots"},
@@ -166,6 +168,9 @@ class VersionDoc:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     clauses: list[dict[str, Any]] = field(default_factory=list)
     rules: list[dict[str, Any]] = field(default_factory=list)
+    # The policy's title and summary while this version is in effect; None: the document's.
+    title: str | None = None
+    summary: str | None = None
 
     @property
     def id(self) -> str:
@@ -381,7 +386,13 @@ def parse_document(raw: object, *, base: Path | None = None) -> PolicyDoc:
                 f"{first_line[day]})"
             )
         first_line[day] = where
-        versions.append(VersionDoc(day, str(v.get("notes", "")).strip(), status))
+        title = str(v["title"]).strip() if v.get("title") is not None else None
+        if title == "":
+            raise SeedError(f"{where}: a version's title, when given, cannot be empty")
+        summary = str(v["summary"]).strip() if v.get("summary") is not None else None
+        versions.append(
+            VersionDoc(day, str(v.get("notes", "")).strip(), status, title=title, summary=summary)
+        )
     if not versions:
         raise SeedError("versions: at least one version is required")
     documents = _documents(raw, base)
@@ -859,12 +870,18 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
     built = {version.id: to_engine(document.slug, version) for version in document.versions}
     report = LoadReport(document.slug)
     with transaction.atomic():
+        # A file may name the policy by a slug it had before a rename: it is that policy still.
+        renamed = PolicySlug.objects.filter(slug=document.slug).values_list("policy", flat=True)
         if replace:
-            Policy.objects.filter(slug=document.slug).delete()
-        policy, created = Policy.objects.get_or_create(
-            slug=document.slug,
-            defaults={"title": document.title, "summary": document.summary},
-        )
+            Policy.objects.filter(Q(slug=document.slug) | Q(pk__in=renamed)).delete()
+        stored = Policy.objects.filter(pk__in=renamed).first()
+        if stored is not None:
+            policy, created = stored, False
+        else:
+            policy, created = Policy.objects.get_or_create(
+                slug=document.slug,
+                defaults={"title": document.title, "summary": document.summary},
+            )
         _store_documents(document.documents, report)
         existing = set(policy.scenarios.values_list("name", flat=True))
         report.scenarios = [doc.name for doc in document.scenarios if doc.name not in existing]
@@ -878,7 +895,7 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
             if version.effective_date in published:
                 report.skipped.append(version.id)
             elif created:
-                row = _write_draft(policy, version, values)
+                row = _write_draft(policy, version, values, document)
                 written.append((row, version))
                 if version.status == PolicyVersion.Status.PUBLISHED:
                     to_publish.append((row, version))
@@ -886,7 +903,7 @@ def policy_load(*, document: PolicyDoc, replace: bool = False) -> LoadReport:
             elif any(_same(row, values) for row in drafts):
                 report.skipped.append(version.id)
             else:
-                written.append((_write_draft(policy, version, values), version))
+                written.append((_write_draft(policy, version, values, document), version))
                 report.drafted.append(version.id)
         # Scenarios before publishing (publishing runs them): each onto every version written
         # that it tests, as `as_of` says (scenarios.applies_to), in the document's order.
@@ -1018,9 +1035,15 @@ def scenario_values(doc: ScenarioDoc) -> scenarios.Scenario:
     )
 
 
-def _write_draft(policy: Policy, doc: VersionDoc, values: engine.Version) -> PolicyVersion:
+def _write_draft(
+    policy: Policy, doc: VersionDoc, values: engine.Version, document: PolicyDoc
+) -> PolicyVersion:
     row = PolicyVersion.objects.create(
-        policy=policy, effective_date=doc.effective_date, notes=doc.notes
+        policy=policy,
+        effective_date=doc.effective_date,
+        notes=doc.notes,
+        title=document.title if doc.title is None else doc.title,
+        summary=document.summary if doc.summary is None else doc.summary,
     )
     records.write(version=row, values=values)
     return row

@@ -58,6 +58,10 @@ def is_web_url(url: str) -> bool:
 
 
 class Policy(models.Model):
+    """A policy. Its title and summary as people see them are those of the version in effect
+    (each version carries its own); the policy's are the newest published version's, kept for
+    the admin's lists, for a new policy's first draft and for the seed's top level."""
+
     slug = models.SlugField(unique=True, help_text="Used in URLs and the API, e.g. claude-code.")
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True, help_text="Shown on the start page.")
@@ -85,6 +89,23 @@ def recorded_user() -> models.ForeignKey[Any, Any]:
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+
+class PolicySlug(models.Model):
+    """A slug the policy had before a rename: its old wizard, API, history, sources and feed
+    URLs redirect to the same path under the policy's slug now (`catalog.moved_to`). No other
+    policy may take it, so an old link never comes to mean another policy."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="previous_slugs")
+    slug = models.SlugField(unique=True)
+    renamed_at = models.DateTimeField(default=timezone.now, editable=False)
+    renamed_by = recorded_user()
+
+    class Meta:
+        ordering = ["policy", "-renamed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} (now {self.policy.slug})"
 
 
 class LockedQuerySet(models.QuerySet):
@@ -153,6 +174,17 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_by = recorded_user()
     notes = models.TextField(blank=True, help_text="What changed, in plain words.")
+    # The policy's title and summary as this version shows them, copied into every version
+    # (a draft from its source) rather than "unchanged" markers: a published version stays
+    # self-contained, and a result or history page pinned to it reads them from its own row.
+    title = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The policy's title while this version is in effect. Empty: the policy's.",
+    )
+    summary = models.TextField(
+        blank=True, help_text="Shown on the start page while this version is in effect."
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawn_by = recorded_user()
     withdrawn_because = models.TextField(
@@ -716,13 +748,32 @@ class ReviewItem(VersionRecord):
         return not self.cleared
 
 
+class ScenarioQuerySet(LockedQuerySet):
+    """A scenario of a published (or withdrawn) version is part of what was published: the
+    publish page showed its results. Locked like the version's records; the policy's own
+    scenarios (no version) are not."""
+
+    def _check_unlocked(self) -> None:
+        if self.filter(version__status__in=LOCKED_STATUSES).exists():
+            raise VersionLockedError()
+
+    def _check_new_rows(self, objs: list[Any]) -> None:
+        owners = {obj.version_id for obj in objs} - {None}
+        if (
+            owners
+            and PolicyVersion.objects.filter(pk__in=owners, status__in=LOCKED_STATUSES).exists()
+        ):
+            raise VersionLockedError()
+
+
 class Scenario(models.Model):
     """A test case: answers, and what the decision must (and must not) contain.
 
     A scenario of a version tests that version alone: a new draft gets copies of its source's
-    scenarios, so fixing one in a draft changes nothing that is published. A scenario without a
-    version (the policy's own, as older data and hand-made tests have them) tests the versions
-    its `as_of` picks (see `scenarios.applies_to`)."""
+    scenarios, so fixing one in a draft changes nothing that is published, and once the version
+    is published its scenarios are frozen with it (`ScenarioQuerySet`, `save`, `delete`). A
+    scenario without a version (the policy's own, as older data and hand-made tests have them)
+    tests the versions its `as_of` picks (see `scenarios.applies_to`)."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="scenarios")
     version = models.ForeignKey(
@@ -778,11 +829,43 @@ class Scenario(models.Model):
             ),
         ]
 
+    version_path: ClassVar[str] = "version"  # as on VersionRecord: where the lock looks
+    objects = ScenarioQuerySet.as_manager()
+
     def owning_version(self) -> PolicyVersion | None:
         return self.version
 
     def __str__(self) -> str:
         return self.name
+
+    def check_unlocked(self) -> None:
+        """Refuse when the version the scenario belongs to, or the one it is being moved to
+        (or out of), is published: the stored row's version as well as the new one."""
+        versions = {self.version_id} - {None}
+        if self.pk:
+            versions |= set(
+                Scenario._base_manager.filter(pk=self.pk, version__isnull=False).values_list(
+                    "version_id", flat=True
+                )
+            )
+        if not versions:
+            return
+        locked = (
+            PolicyVersion.objects.filter(pk__in=versions, status__in=LOCKED_STATUSES)
+            .select_related("policy")
+            .first()
+        )
+        if locked is not None:
+            raise VersionLockedError(locked)
+
+    # As for the version's records: every writer (admin, shell, loader) meets the lock.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.check_unlocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self.check_unlocked()
+        return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}

@@ -1,7 +1,8 @@
 """Writes of the policy app, and the report that decides whether a draft may be published.
 
 Each write that touches several rows is one keyword-only function in a transaction:
-`version_copy` (a new draft from any version) and `version_publish` (checks, then publishes).
+`version_copy` (a new draft from any version), `version_publish` (checks, then publishes),
+`version_withdraw` and `policy_rename` (a new slug; the old one redirects).
 `version_report` only reads: the static checks, the scenarios that test the version, and the
 rules no scenario exercises. The admin shows it on every view and save of a version, and
 `version_publish` refuses while it reports an error or a failing scenario.
@@ -24,6 +25,7 @@ from .loading import sha256_of
 from .models import (
     DriftReview,
     Policy,
+    PolicySlug,
     PolicyVersion,
     ReviewItem,
     Scenario,
@@ -156,6 +158,8 @@ def version_copy(*, version: PolicyVersion, by: Any = None) -> PolicyVersion:
         policy_id=version.policy_id,
         effective_date=None,
         notes="",
+        title=catalog.policy_ref(version).title,
+        summary=catalog.policy_ref(version).summary,
         based_on=version,
         created_by=by if getattr(by, "pk", None) else None,
     )
@@ -270,6 +274,8 @@ def version_publish(
             )
         row.effective_date = effective_date
         row.notes = notes.strip()
+        if not row.title:  # written without one (by hand): it keeps the policy's of today
+            row.title, row.summary = row.policy.title, row.summary or row.policy.summary
         row.status = PolicyVersion.Status.PUBLISHED
         row.published_at = timezone.now()
         row.published_by = by if getattr(by, "pk", None) else None
@@ -282,9 +288,84 @@ def version_publish(
                 code="date_taken",
                 field="effective_date",
             ) from None
+        _policy_fields_follow_newest(row.policy_id)
         # Now for this request, and again once committed, for requests that read in between.
         catalog.forget_published_versions()
         transaction.on_commit(catalog.forget_published_versions)
+    return row
+
+
+def _policy_fields_follow_newest(policy_id: int) -> None:
+    """The policy's own title and summary are its newest published version's (for the admin's
+    lists, a seed's top level and commands); what people see comes from the version in effect."""
+    newest = (
+        PolicyVersion.objects.filter(policy_id=policy_id, status=PolicyVersion.Status.PUBLISHED)
+        .exclude(title="")
+        .order_by("-effective_date")
+        .values("title", "summary")
+        .first()
+    )
+    if newest is not None:
+        Policy.objects.filter(pk=policy_id).update(**newest)
+
+
+class RenameRefused(Exception):
+    """A slug that cannot be given to the policy; `message` says why and what is allowed."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def slug_refusal(slug: str, *, policy: Policy | None) -> RenameRefused | None:
+    """Why `slug` cannot be `policy`'s (None for a new policy), or None when it can: the form
+    and length of a slug, not another policy's slug now, nor one it had (its old links
+    redirect to it)."""
+    if not re.fullmatch(r"[-a-zA-Z0-9_]{1,50}", slug):
+        return RenameRefused(
+            "A slug is 1 to 50 letters, digits, hyphens or underscores, e.g. claude-code.",
+            code="invalid_slug",
+        )
+    others = Policy.objects.filter(slug=slug)
+    earlier = PolicySlug.objects.filter(slug=slug)
+    if policy is not None:
+        others = others.exclude(pk=policy.pk)
+        earlier = earlier.exclude(policy=policy)
+    if others.exists():
+        return RenameRefused(f"Another policy has the slug {slug!r}.", code="slug_taken")
+    if earlier.exists():
+        return RenameRefused(
+            f"{slug!r} was another policy's slug: its old links lead there, so it cannot be "
+            "given to this one.",
+            code="slug_was_taken",
+        )
+    return None
+
+
+@transaction.atomic
+def policy_rename(*, policy: Policy, slug: str, by: Any) -> Policy:
+    """Give the policy a new slug, keeping the old one as a `PolicySlug`: every old wizard, API,
+    history, sources and feed URL then redirects to the same path under the new slug. Renaming
+    back to a slug the policy had takes that slug out of the old ones. RenameRefused (nothing
+    written) for a slug that is malformed, the same, or another policy's now or before."""
+    row = Policy.objects.select_for_update().get(pk=policy.pk)
+    if slug == row.slug:
+        raise RenameRefused(f"The policy's slug is {slug!r} already.", code="same_slug")
+    refusal = slug_refusal(slug, policy=row)
+    if refusal is not None:
+        raise refusal
+    old = row.slug
+    PolicySlug.objects.filter(policy=row, slug=slug).delete()
+    row.slug = slug
+    row.save(update_fields=["slug"])
+    PolicySlug.objects.create(
+        policy=row, slug=old, renamed_by=by if getattr(by, "pk", None) else None
+    )
+    # The catalog keeps published versions by slug: every worker must drop the old slug's.
+    catalog.forget_published_versions()
+    transaction.on_commit(catalog.forget_published_versions)
+    policy.slug = slug
     return row
 
 
@@ -352,6 +433,7 @@ def version_withdraw(*, version: PolicyVersion, by: Any, because: str) -> Policy
         "withdrawn_because": because.strip(),
     }
     models.QuerySet.update(PolicyVersion.objects.filter(pk=row.pk), **fields)
+    _policy_fields_follow_newest(row.policy_id)
     catalog.forget_published_versions()
     transaction.on_commit(catalog.forget_published_versions)
     row.refresh_from_db()

@@ -61,7 +61,8 @@ def version(request: HttpRequest, slug: str, version_id: str) -> HttpResponse:
         request,
         "history/version.html",
         {
-            "policy": listing.policy,
+            # The title and summary this version carried, not those of the version in effect.
+            "policy": shown.policy,
             "version": shown,
             "in_effect": _in_effect(listing),
             "previous": older[0] if older else None,

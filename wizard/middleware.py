@@ -19,9 +19,13 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http.response import HttpResponseRedirectBase
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django_ratelimit.core import get_usage
+
+from policies import catalog
 
 logger = logging.getLogger(__name__)
 
@@ -245,3 +249,50 @@ class ApiMethodNotAllowedMiddleware:
         if allowed:
             replaced["Allow"] = allowed
         return replaced
+
+
+class HttpResponsePermanentRedirectSameMethod(HttpResponseRedirectBase):
+    """308: moved for good, and the client repeats the same method with the same body."""
+
+    status_code = 308
+
+
+class MovedPolicyMiddleware:
+    """A slug a policy had before a rename leads to the same path under its slug now: a page,
+    the API, the history, the sources and the feed alike. Only a 404 whose URL named a slug asks
+    the catalog (one query), so no other response costs anything. GET and HEAD get a 301; other
+    methods a 308, which repeats the POST with its body, and the API's 308 carries its error
+    shape naming the new slug, for clients that do not follow redirects."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = request.resolver_match
+        if response.status_code != 404 or match is None or "slug" not in match.kwargs:
+            return response
+        old = str(match.kwargs["slug"])
+        new = catalog.moved_to(old)
+        if new is None:
+            return response
+        try:
+            location = reverse(match.view_name, kwargs={**match.kwargs, "slug": new})
+        except NoReverseMatch:
+            return response
+        query = request.META.get("QUERY_STRING", "")
+        if query:
+            location += "?" + query
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(location)
+        moved = HttpResponsePermanentRedirectSameMethod(location)
+        if request.path.startswith("/api/"):
+            moved["Content-Type"] = "application/json"
+            moved.content = orjson.dumps(
+                {
+                    "errors": {
+                        "policy": f"Policy {old!r} is now {new!r}: send this request to {location}."
+                    }
+                }
+            )
+        return moved

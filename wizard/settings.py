@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "wizard.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A renamed policy's old URLs: only a 404 that named a slug is looked at.
+    "wizard.middleware.MovedPolicyMiddleware",
     "wizard.middleware.ApiMethodNotAllowedMiddleware",
     "wizard.middleware.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,12 +1,13 @@
 """The decision-table grid on a version's page: budgets, rows edited in place (htmx and plain
 forms), duplicate, delete, move, findings on rows, and published versions left alone."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
 
-from policies import engine, records, services
+from policies import admin_grid, engine, records, services
 from policies.models import Policy, PolicyVersion, Rule
 from tests.factories import small_policy
 
@@ -300,6 +301,31 @@ def test_save_as_scenario_stores_the_answers_and_current_outcome(admin_client, d
         ["leash"],
     )
     assert "Lazy dog" in response.content.decode()  # the report runs it at once
+
+
+def test_save_as_scenario_on_a_version_published_meanwhile_is_a_message(
+    admin_client, draft, monkeypatch
+):
+    simulation = admin_grid._simulation
+
+    def publish_meanwhile(*args, **kwargs):
+        # Another admin publishes the draft while this request is under way.
+        if PolicyVersion.objects.get(pk=draft.pk).is_draft:
+            services.version_publish(
+                version=draft, by=None, effective_date=dt.date(2025, 9, 1), notes="Meanwhile."
+            )
+        return simulation(*args, **kwargs)
+
+    monkeypatch.setattr(admin_grid, "_simulation", publish_meanwhile)
+    url = reverse("admin:policies_save_scenario", args=[draft.pk])
+
+    response = admin_client.post(
+        url, {"name": "Lazy dog", "answer-pet": "dog", "answer-walks": "no"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "is published and cannot be changed" in response.content.decode()
+    assert not draft.scenarios.filter(name="Lazy dog").exists()
 
 
 def test_save_as_scenario_refuses_incomplete_answers(admin_client, draft):

@@ -2,22 +2,29 @@
 version is published or a draft; only drafts are offered, and outcomes and clauses of the
 version chosen."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from policies import services
+from policies import admin, services
 from policies.models import Clause, Outcome, PolicyVersion, Question, Rule, Scenario
-from tests.factories import small_policy
+from tests.factories import publish, small_policy
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def versions():
-    published = small_policy()
+    """A published version and a draft copied from it, each with a scenario (the published
+    one's written while it was a draft: afterwards the lock refuses it)."""
+    first = small_policy(published=False)
+    Scenario.objects.create(
+        policy_id=first.policy_id, version=first, name="Fish", answers={"pet": "fish"}
+    )
+    published = publish(first)
     return published, services.version_copy(version=published, by=None)
 
 
@@ -83,15 +90,6 @@ MODELS = {
     "rule": Rule,
     "scenario": Scenario,
 }
-
-
-@pytest.fixture(autouse=True)
-def scenarios_of_both(versions):
-    """A scenario in each version, so that every kind has a record to change."""
-    for version in versions:
-        Scenario.objects.create(
-            policy_id=version.policy_id, version=version, name="Fish", answers={"pet": "fish"}
-        )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -209,3 +207,29 @@ def test_a_lock_error_while_saving_is_a_message(admin_client, versions, monkeypa
     assert response.status_code == 302
     assert "cannot be changed" in " ".join(str(m) for m in get_messages(response.wsgi_request))
     assert PolicyVersion.objects.get(pk=draft.pk).is_draft
+
+
+def test_a_scenario_whose_version_is_published_meanwhile_is_a_form_error(
+    admin_client, versions, monkeypatch
+):
+    _, draft = versions
+    record = Scenario.objects.get(version=draft)
+    url = reverse("admin:policies_scenario_change", args=[record.pk])
+    # The admin makes a form class per request from this one.
+    form_class = admin.ScenarioAdmin.form
+    clean = form_class.clean
+
+    def publish_meanwhile(form):
+        # Another admin publishes the draft between this form's page and its POST.
+        services.version_publish(
+            version=draft, by=None, effective_date=dt.date(2025, 9, 1), notes="Meanwhile."
+        )
+        return clean(form)
+
+    monkeypatch.setattr(form_class, "clean", publish_meanwhile)
+    response = admin_client.post(url, data_for("scenario", draft, n="5"))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert "is published and cannot be changed" in " ".join(errors)
+    assert Scenario.objects.get(pk=record.pk).name == "Fish"

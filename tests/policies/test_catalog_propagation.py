@@ -10,7 +10,6 @@ import pytest
 from django.core.cache import cache
 
 from policies import catalog
-from policies.models import Policy
 from tests.factories import pet_version, small_policy
 
 pytestmark = pytest.mark.django_db
@@ -48,24 +47,17 @@ def test_without_the_counter_the_list_would_be_stale_until_its_ttl():
 
 def test_a_policy_renamed_in_the_admin_is_seen_at_once(admin_client):
     first = small_policy()
-    catalog.version_in_effect("pets")
-    policy = Policy.objects.get(pk=first.policy_id)
+    catalog.version_in_effect("pets")  # cached under the old slug
+    generation = cache.get(catalog.GENERATION_KEY) or 0
 
-    admin_client.post(
-        f"/admin/policies/policy/{policy.pk}/change/",
-        {
-            "slug": "pets",
-            "title": "Pet permit",
-            "summary": policy.summary,
-            "versions-TOTAL_FORMS": 0,
-            "versions-INITIAL_FORMS": 0,
-            "scenarios-TOTAL_FORMS": 0,
-            "scenarios-INITIAL_FORMS": 0,
-        },
-    )
+    admin_client.post(f"/admin/policies/policy/{first.policy_id}/rename/", {"slug": "pet-permits"})
 
-    assert Policy.objects.get(pk=policy.pk).title == "Pet permit"
-    assert catalog.version_in_effect("pets").policy.title == "Pet permit"
+    assert catalog.version_in_effect("pet-permits").pk == first.pk
+    with pytest.raises(catalog.PolicyNotFound):
+        catalog.version_in_effect("pets")
+    assert catalog.moved_to("pets") == "pet-permits"
+    # Other workers drop their lists on their next request.
+    assert cache.get(catalog.GENERATION_KEY) > generation
 
 
 def test_a_cache_that_is_down_leaves_the_ttl_in_charge(monkeypatch):

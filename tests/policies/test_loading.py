@@ -179,7 +179,7 @@ scenarios:
 )
 
 
-def test_scenarios_are_loaded_and_an_existing_one_is_kept_as_the_admin_left_it():
+def test_scenarios_are_loaded_and_a_stored_one_is_kept_as_it_is():
     report = load(WITH_SCENARIO)
     scenario = Scenario.objects.get(policy__slug="pets")
     assert report.scenarios == ["A fish"]
@@ -189,11 +189,15 @@ def test_scenarios_are_loaded_and_an_existing_one_is_kept_as_the_admin_left_it()
         ["yes"],
     )
     assert scenario.as_of.isoformat() == "2025-07-01"
-    Scenario.objects.filter(pk=scenario.pk).update(verdict="yes")
+    assert scenario.version is not None and not scenario.version.is_draft
+    # It is part of the published version now (locked with it): a second load leaves it alone.
+    Scenario._base_manager.filter(pk=scenario.pk).update(must_exclude=[])
 
     load(WITH_SCENARIO)
 
-    assert Scenario.objects.get(policy__slug="pets").verdict == "yes"
+    assert list(Scenario.objects.filter(policy__slug="pets").values_list("pk", "must_exclude")) == [
+        (scenario.pk, [])
+    ]
 
 
 # (change to WITH_SCENARIO, line of the record at fault, words of the reason)

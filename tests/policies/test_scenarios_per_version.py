@@ -6,12 +6,13 @@ import datetime as dt
 import importlib
 
 import pytest
-from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from policies import services
 from policies.models import PolicyVersion, Scenario
-from tests.factories import ScenarioFactory, pet_version, small_policy
+from tests.factories import ScenarioFactory, pet_version, publish, small_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,16 @@ migration = importlib.import_module("policies.migrations.0006b_scenarios_per_ver
 
 
 def test_a_new_draft_copies_its_sources_scenarios(admin_client):
-    published = small_policy()
+    # Written while a draft: a published version's scenarios are locked with it.
+    first = small_policy(published=False)
     Scenario.objects.create(
-        policy=published.policy,
-        version=published,
+        policy=first.policy,
+        version=first,
         name="Fish",
         answers={"pet": "fish"},
         verdict="no",
     )
+    published = publish(first)
 
     draft = services.version_copy(version=published, by=None)
 
@@ -36,14 +39,16 @@ def test_a_new_draft_copies_its_sources_scenarios(admin_client):
 
 
 def test_editing_a_drafts_scenario_changes_nothing_published():
-    published = small_policy()
+    # Written while a draft: a published version's scenarios are locked with it.
+    first = small_policy(published=False)
     Scenario.objects.create(
-        policy=published.policy,
-        version=published,
+        policy=first.policy,
+        version=first,
         name="Fish",
         answers={"pet": "fish"},
         verdict="no",
     )
+    published = publish(first)
     draft = services.version_copy(version=published, by=None)
 
     draft.scenarios.update(verdict="yes")  # the draft's copy now expects another verdict
@@ -108,7 +113,8 @@ def test_the_migration_moves_each_scenario_onto_every_version_it_tests():
     )
     Scenario.objects.filter(version__isnull=False).delete()  # the copy's, for a clean start
 
-    migration.onto_versions(apps, None)
+    # The models as migrations see them (plain managers, no lock), as when the migration ran.
+    migration.onto_versions(MigrationLoader(connection).project_state().apps, None)
 
     now = Scenario.objects.filter(name="Now")
     assert sorted(now.values_list("version_id", flat=True)) == sorted([second.pk, draft.pk])

@@ -13,9 +13,10 @@ from policies.models import (
     PolicyVersion,
     Question,
     Rule,
+    Scenario,
     VersionLockedError,
 )
-from tests.factories import small_policy
+from tests.factories import publish, small_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,9 @@ def new_record(model, version: PolicyVersion):
             if version.is_draft
             else clause,
         ),
+        Scenario: lambda: Scenario(
+            policy_id=version.policy_id, version=version, name="Extra", answers={"pet": "dog"}
+        ),
     }[model]()
 
 
@@ -47,7 +51,7 @@ def records_of(model, version: PolicyVersion):
     return model.objects.filter(**{model.version_path: version})
 
 
-MODELS = [Question, Choice, Outcome, Clause, Rule, Citation]
+MODELS = [Question, Choice, Outcome, Clause, Rule, Citation, Scenario]
 # A text field of each model, to write in bulk_update.
 TEXT_FIELD = {
     Question: "text",
@@ -56,17 +60,30 @@ TEXT_FIELD = {
     Clause: "quote",
     Rule: "reason",
     Citation: "clause",
+    Scenario: "name",
 }
+
+
+def with_scenario(version: PolicyVersion) -> PolicyVersion:
+    Scenario.objects.create(
+        policy_id=version.policy_id,
+        version=version,
+        name="Cats",
+        answers={"pet": "cat"},
+        verdict="yes",
+    )
+    return version
 
 
 @pytest.fixture
 def published():
-    return small_policy()
+    # The scenario is written while the version is a draft, as the admin and the loader do.
+    return publish(with_scenario(small_policy(published=False)))
 
 
 @pytest.fixture
 def draft():
-    return small_policy(slug="draft-pets", published=False)
+    return with_scenario(small_policy(slug="draft-pets", published=False))
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -178,3 +195,43 @@ def test_a_published_versions_own_row_is_frozen_in_bulk_too(published):
 
     published.refresh_from_db()
     assert published.notes == "Made for tests."
+
+
+def test_a_scenario_cannot_be_moved_into_or_out_of_a_published_version(published, draft):
+    into = Scenario.objects.get(version=draft)
+    into.version = published
+    out = Scenario.objects.get(version=published)
+    out.version = draft
+
+    for write in (into.save, out.save, lambda: Scenario.objects.bulk_update([into], ["version"])):
+        with pytest.raises(VersionLockedError), transaction.atomic():
+            write()
+    with pytest.raises(VersionLockedError):
+        Scenario.objects.filter(pk=out.pk).update(version=draft)
+
+    assert Scenario.objects.filter(version=published).count() == 1
+    assert Scenario.objects.filter(version=draft).count() == 1
+
+
+def test_a_withdrawn_versions_scenarios_stay_locked(published):
+    from policies import services
+
+    services.version_withdraw(version=published, by=None, because="A mistake.")
+    scenario = Scenario.objects.get(version=published)
+    scenario.name = "Renamed"
+
+    with pytest.raises(VersionLockedError):
+        scenario.save()
+    with pytest.raises(VersionLockedError):
+        Scenario.objects.filter(version=published).delete()
+
+
+def test_the_policys_own_scenarios_are_not_locked(published):
+    own = Scenario.objects.create(policy=published.policy, name="Own", answers={"pet": "cat"})
+
+    own.name = "Own, renamed"
+    own.save()
+    Scenario.objects.filter(pk=own.pk).update(verdict="yes")
+    Scenario.objects.filter(pk=own.pk).delete()
+
+    assert not Scenario.objects.filter(version__isnull=True).exists()

@@ -76,6 +76,7 @@ class Command(BaseCommand):
                 scenarios,
                 documents=catalog.documents_for_export(named),
                 reviews=catalog.review_docs(chosen),
+                shown_as={v.version_id: (v.policy.title, v.policy.summary) for v in chosen},
             )
         except ExportError as exc:
             raise CommandError(f"{slug}: {exc}") from None

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 
 from policies.loading import SeedError, policy_load, read_document, seed_files
 from policies.models import Policy
@@ -35,7 +36,11 @@ class Command(BaseCommand):
         except (OSError, SeedError) as exc:
             raise CommandError(str(exc)) from None
         for document in documents:
-            if if_absent and Policy.objects.filter(slug=document.slug).exists():
+            # A policy renamed since is there still, under its new slug.
+            present = Policy.objects.filter(
+                Q(slug=document.slug) | Q(previous_slugs__slug=document.slug)
+            )
+            if if_absent and present.exists():
                 self.stdout.write(f"{document.slug}: already loaded")
                 continue
             try:
