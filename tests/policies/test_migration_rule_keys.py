@@ -1,6 +1,7 @@
 """Migration 0009: a database loaded when rule keys spelled the outcome gets the keys the loader
 gives now, published versions included, and nothing decides differently."""
 
+import importlib
 import re
 
 import pytest
@@ -13,17 +14,24 @@ from policies.models import PolicyVersion, Rule
 from wizard.models import Result
 from wizard.services import result_create
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
-BEFORE = ("policies", "0008_merge")
-AFTER = ("policies", "0009_stable_rule_keys")
+# The migration's own functions, run on the schema of today with the models as migrations see
+# them (no lock): migrating the database back to 0008 would leave today's loader, which the
+# fixture uses, on a schema it no longer fits.
+MIGRATION = importlib.import_module("policies.migrations.0009_stable_rule_keys")
 
 
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state(target).apps
+def historical_apps():
+    return MigrationExecutor(connection).loader.project_state().apps
+
+
+def forwards(apps):
+    MIGRATION.forwards(apps, None)
+
+
+def backwards(apps):
+    MIGRATION.backwards(apps, None)
 
 
 def old_key(key: str, table: str, outcome: str) -> str:
@@ -46,7 +54,7 @@ def decisions(version: PolicyVersion) -> list[tuple]:
 def old_database():
     """The seed loaded, then its keys written back the old way (as a database loaded before
     this change holds them), with a draft whose notes and an edited outcome name old keys."""
-    apps = migrate(BEFORE)
+    apps = historical_apps()
     policy_load(document=read_document(seed_files()[0]))
     now = dict(Rule.objects.values_list("pk", "key"))
     version = PolicyVersion.objects.filter(status="published").order_by("-effective_date")[0]
@@ -58,17 +66,16 @@ def old_database():
     for row in rows:
         row.key = old_key(row.key, row.outcome.table, row.outcome.key)
     old_rule.objects.bulk_update(rows, ["key"])
-    yield now, saved
-    migrate(AFTER)
+    return now, saved, apps
 
 
 def test_the_migration_gives_the_seeds_rules_the_keys_the_loader_gives_now(old_database):
-    now, saved = old_database
+    now, saved, apps = old_database
     snapshot = Result.objects.get(pk=saved.pk).snapshot
     old_keys = set(Rule.objects.values_list("key", flat=True))
     before = {v.pk: decisions(v) for v in PolicyVersion.objects.all()}
 
-    migrate(AFTER)
+    forwards(apps)
 
     assert "hosting-conditions.1.commercial_terms" in old_keys  # what the old loader wrote
     assert dict(Rule.objects.values_list("pk", "key")) == now
@@ -78,19 +85,20 @@ def test_the_migration_gives_the_seeds_rules_the_keys_the_loader_gives_now(old_d
 
 
 def test_the_migration_can_be_undone(old_database):
+    _, _, apps = old_database
     old_keys = dict(Rule.objects.values_list("pk", "key"))
-    migrate(AFTER)
+    forwards(apps)
 
-    migrate(BEFORE)
+    backwards(apps)
 
     assert dict(Rule.objects.values_list("pk", "key")) == old_keys
 
 
 def test_a_drafts_edited_outcome_and_its_notes_follow_the_rename(old_database):
+    _, _, apps = old_database
     source = PolicyVersion.objects.filter(status="published").order_by("-effective_date")[0]
-    apps = migrate(BEFORE)
     draft_row = apps.get_model("policies", "PolicyVersion").objects.create(
-        policy_id=source.policy_id, status="draft", notes=""
+        policy_id=source.policy_id, status="draft", notes="", title=source.title
     )
     old_rule = apps.get_model("policies", "Rule")
     # A copy of the version in effect as the old code made one, with the verdict of one
@@ -124,7 +132,7 @@ def test_a_drafts_edited_outcome_and_its_notes_follow_the_rename(old_database):
     )
     apps.get_model("policies", "PolicyVersion").objects.filter(pk=draft_row.pk).update(notes=notes)
 
-    migrate(AFTER)
+    forwards(apps)
 
     keys = set(Rule.objects.filter(version_id=draft_row.pk).values_list("key", flat=True))
     published = set(Rule.objects.filter(version=source).values_list("key", flat=True))
