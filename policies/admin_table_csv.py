@@ -35,7 +35,8 @@ from .models import Outcome, PolicyVersion, Rule, VersionLockedError
 
 IMPORT_PAGE = "admin/policies/policyversion/table_import.html"
 MAX_UPLOAD_BYTES = 1_000_000  # the seed's largest table exports to about 60 KB
-CHANGE_RULE_PERMISSION = "policies.change_rule"
+# An import changes, adds and deletes rules, so it needs all three permissions.
+IMPORT_PERMISSIONS = ("policies.change_rule", "policies.add_rule", "policies.delete_rule")
 
 
 def export_url(version: PolicyVersion, table: str) -> str:
@@ -101,7 +102,7 @@ def import_view(request: HttpRequest, model_admin: Any, pk: int, table: str) -> 
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     version = model_admin._version_or_404(request, pk)
     _check_table(table)
-    if not request.user.has_perm(CHANGE_RULE_PERMISSION):
+    if not request.user.has_perms(IMPORT_PERMISSIONS):
         raise PermissionDenied
     posted = request.method == "POST"
     form = TableImportForm(request.POST, request.FILES) if posted else TableImportForm()

@@ -12,6 +12,10 @@ A question's cell lists the choices the rule accepts, in the question's order, a
 them: "any" (or empty) when the rule does not test the question, "not X, Y" when that is shorter,
 "answered (any choice)" when it accepts every choice. Clauses are comma-separated ids.
 
+A reason that a spreadsheet would run as a formula (it starts with =, +, - or @) is written with a
+leading apostrophe, which spreadsheets show as text and the import takes off again, so a file
+opened in a spreadsheet runs nothing and the round trip stays exact.
+
 "Line N" in an error is the N-th row as a spreadsheet shows it (a reason holding line breaks is
 still one row). Pure: engine values and text in, rows or errors out; the admin validates each row
 again with the row editor's form and writes through `records`.
@@ -41,6 +45,9 @@ CLAUSES = "clauses"
 ANY = "any"
 EVERY_CHOICE = "answered (any choice)"
 NOT = "not "
+
+# What a spreadsheet starts a formula with (OWASP's "CSV injection"); ids cannot start so.
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 # Choices and clause ids are separated by commas; spaces around them do not matter.
 SEPARATOR = re.compile(r"\s*,\s*")
@@ -86,6 +93,22 @@ def cell_text(question: engine.Question, choices: frozenset[str] | None) -> str:
     return ", ".join(accepted)
 
 
+def _needs_guard(text: str) -> bool:
+    # An apostrophe already in front of such a text is guarded too, so that taking one off on
+    # import gives back exactly what was exported.
+    return text.startswith(FORMULA_STARTS) or (text.startswith("'") and _needs_guard(text[1:]))
+
+
+def guarded(text: str) -> str:
+    """`text` as a cell that a spreadsheet shows and never runs."""
+    return "'" + text if _needs_guard(text) else text
+
+
+def unguarded(text: str) -> str:
+    """The text of a cell written by `guarded` (or typed so in a spreadsheet)."""
+    return text[1:] if text.startswith("'") and _needs_guard(text[1:]) else text
+
+
 def export_table(version: engine.Version, table: str, *, exported_from: str) -> str:
     """The CSV text of `table`: settings line, column names, one line per rule."""
     names = columns(version)
@@ -108,7 +131,7 @@ def export_table(version: engine.Version, table: str, *, exported_from: str) -> 
                 str(rule.priority),
                 *(cell_text(q, tests.get(q.key)) for q in version.questions),
                 rule.outcome,
-                rule.reason,
+                guarded(rule.reason),
                 ", ".join(rule.clauses),
             ]
         )
@@ -286,7 +309,13 @@ def _read_row(
     if len(errors) > before:
         return None
     return Row(
-        line, key, priority, conditions, outcome, cell(REASON), tuple(dict.fromkeys(clauses))
+        line,
+        key,
+        priority,
+        conditions,
+        outcome,
+        unguarded(cell(REASON)),
+        tuple(dict.fromkeys(clauses)),
     )
 
 

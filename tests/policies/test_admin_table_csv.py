@@ -325,7 +325,9 @@ def test_a_published_grid_offers_the_download_but_no_import(admin_client, draft)
     assert 'enctype="multipart/form-data" action="' + import_url(draft, "verdict") in draft_html
 
 
-def test_only_users_who_may_change_rules_may_import(client, django_user_model, draft):
+def test_only_users_who_may_change_add_and_delete_rules_may_import(
+    client, django_user_model, draft
+):
     viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.set(
         Permission.objects.filter(codename__in=["view_policyversion", "change_policyversion"])
@@ -339,7 +341,13 @@ def test_only_users_who_may_change_rules_may_import(client, django_user_model, d
     assert upload(client, draft, engine.VERDICT, changed).status_code == 403
     assert dict(table_rules(draft, engine.VERDICT)[1].conditions) == {"walks": frozenset({"no"})}
 
-    viewer.user_permissions.add(Permission.objects.get(codename="change_rule"))
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["change_rule", "add_rule"])
+    )
+    client.force_login(django_user_model.objects.get(pk=viewer.pk))
+    assert upload(client, draft, engine.VERDICT, changed).status_code == 403  # it may delete
+
+    viewer.user_permissions.add(Permission.objects.get(codename="delete_rule"))
     client.force_login(django_user_model.objects.get(pk=viewer.pk))
     assert upload(client, draft, engine.VERDICT, changed).status_code == 302
     assert dict(table_rules(draft, engine.VERDICT)[1].conditions) == {"walks": frozenset({"yes"})}

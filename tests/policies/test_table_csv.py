@@ -133,3 +133,22 @@ def test_ragged_rows_are_a_file_error_not_a_crash():
         table_csv.parse_table(values, engine.VERDICT, ragged)
 
     assert "line 1" in refused.value.errors
+
+
+FORMULA_LIKE = ('=HYPERLINK("https://evil.example","x")', "+1", "- a list item", "@SUM(A1)", "'=x")
+
+
+def test_a_reason_a_spreadsheet_would_run_is_exported_as_text_and_read_back_exactly():
+    reasons = (*FORMULA_LIKE, "'quoted on purpose", "Plain.")
+    values = version(
+        *(rule(f"r{i}", {"pet": ["cat"]}, reason=text) for i, text in enumerate(reasons))
+    )
+
+    text = table_csv.export_table(values, engine.VERDICT, exported_from="pets 2025-01-01")
+    cells = [row[-2] for row in csv.reader(io.StringIO(text))][2:]
+    rows = table_csv.parse_table(values, engine.VERDICT, text)
+
+    assert all(cell.startswith("'") for cell in cells[: len(FORMULA_LIKE)])
+    assert not any(cell[0] in table_csv.FORMULA_STARTS for cell in cells)
+    assert cells[len(FORMULA_LIKE) :] == ["'quoted on purpose", "Plain."]
+    assert [r.reason for r in rows] == list(reasons)
