@@ -460,6 +460,16 @@ def moved_to(slug: str) -> str | None:
     return PolicySlug.objects.filter(slug=slug).values_list("policy__slug", flat=True).first()
 
 
+def errors_naming_new_slug(slug: str, error: CatalogError) -> dict[str, str]:
+    """`error`'s fields, and where the policy was renamed, its slug now (for the commands, whose
+    users have no redirect to follow; one query more, on failure only)."""
+    errors = dict(error.errors)
+    now = moved_to(slug) if isinstance(error, PolicyNotFound) else None
+    if now:
+        errors["policy"] = f"Unknown policy {slug!r}: it was renamed to {now!r}; use that."
+    return errors
+
+
 def policy(slug: str) -> PolicyRef:
     """A policy, published or not (commands); PolicyNotFound when there is none."""
     row = Policy.objects.filter(slug=slug).first()

@@ -140,7 +140,7 @@ def test_one_version_of_a_policy_in_the_database(seeded):
 def test_an_unknown_policy_exits_2(db):
     code, output = check("nope")
     assert code == 2
-    assert "No policy 'nope'" in output
+    assert "Unknown policy 'nope'" in output
 
 
 def test_the_process_exit_codes(gap_file):

@@ -324,7 +324,7 @@ def test_export_policy_can_print_one_version(seeded):
 
 @pytest.mark.django_db
 def test_export_policy_names_what_it_cannot_find(seeded):
-    with pytest.raises(CommandError, match="No policy 'nope'"):
+    with pytest.raises(CommandError, match="Unknown policy 'nope'"):
         export_command("nope")
     with pytest.raises(CommandError, match="has no version '2020-01-01'"):
         export_command("claude-code", "--version", "2020-01-01")

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from policies import services
 from policies.loading import load_yaml, parse_document, policy_load
@@ -114,3 +114,18 @@ def test_load_if_absent_skips_a_policy_renamed_since(renamed, tmp_path):
 
     assert "already loaded" in said.getvalue()
     assert list(Policy.objects.values_list("slug", flat=True)) == ["pet-permits"]
+
+
+def test_the_commands_name_the_slug_a_renamed_policy_has_now(renamed):
+    stdout = io.StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("evaluate", "pets", "--answers", '{"pet": "cat"}', stdout=stdout)
+    assert exit_code.value.code == 2
+    assert json.loads(stdout.getvalue()) == {
+        "errors": {"policy": "Unknown policy 'pets': it was renamed to 'pet-permits'; use that."}
+    }
+    for command in ("export_policy", "check_policy", "check_sources"):
+        with pytest.raises(CommandError, match="renamed to 'pet-permits'"):
+            call_command(command, "pets", stdout=io.StringIO())
+    with pytest.raises(CommandError, match=r"^Unknown policy 'nope'\.$"):
+        call_command("check_sources", "nope", stdout=io.StringIO())

@@ -85,10 +85,10 @@ def from_file(path: Path, version_id: str | None) -> list[Checked]:
 def from_database(slug: str, version_id: str | None) -> list[Checked]:
     try:
         catalog.policy(slug)
-    except catalog.PolicyNotFound:
+    except catalog.PolicyNotFound as exc:
+        message = catalog.errors_naming_new_slug(slug, exc)["policy"]
         raise CommandError(
-            f"No policy {slug!r} in the database (a file must end in .yaml or .yml).",
-            returncode=CANNOT_CHECK,
+            f"{message} (A file to check must end in .yaml or .yml.)", returncode=CANNOT_CHECK
         ) from None
     if version_id is None:
         return [_checked(version) for version in catalog.versions(slug)]

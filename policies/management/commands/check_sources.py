@@ -34,9 +34,10 @@ class Command(BaseCommand):
         try:
             findings = catalog.drift_findings(policy, version_id)
         except catalog.CatalogError as exc:
+            errors = catalog.errors_naming_new_slug(policy, exc)
             if output == "json":
-                self.stdout.write(json.dumps({"errors": exc.errors}))
-            raise CommandError(str(exc), returncode=BAD_INPUT) from None
+                self.stdout.write(json.dumps({"errors": errors}))
+            raise CommandError("; ".join(errors.values()), returncode=BAD_INPUT) from None
         ok = all(f.reviewed is not None for f in findings)
         if output == "json":
             self.stdout.write(

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         try:
             evaluation = catalog.evaluate(slug, parse_answers(answers), as_of)
         except catalog.CatalogError as exc:
-            self.print_json({"errors": exc.errors})
+            self.print_json({"errors": catalog.errors_naming_new_slug(slug, exc)})
             # Not CommandError: that writes plain text to stderr, and callers parse stdout.
             raise SystemExit(BAD_INPUT) from None
         self.print_json(

@@ -39,8 +39,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, slug: str, version_id: str | None, **options: Any) -> None:
         try:
             policy = catalog.policy(slug)
-        except catalog.PolicyNotFound:
-            raise CommandError(f"No policy {slug!r}.") from None
+        except catalog.PolicyNotFound as exc:
+            raise CommandError(catalog.errors_naming_new_slug(slug, exc)["policy"]) from None
         chosen = self.versions(slug, version_id)
         exported: list[VersionExport] = [
             (v.version_id, v.notes, v.status, catalog.compiled(v)) for v in chosen
